@@ -1,0 +1,77 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createHandlers } from '../core/api/handlers.js';
+import { toAppError } from '../core/errors.js';
+import { OpenAgentsNode } from '../core/node.js';
+import { ApiServer, newToken } from './api-server.js';
+import { removeDaemonFile, writeDaemonFile } from './daemon-file.js';
+
+export interface DaemonOptions {
+  home: string;
+  devnetDir: string;
+  passphrase?: string | undefined;
+  port: number;
+  host: string;
+  json: boolean;
+}
+
+/**
+ * `openagents daemon`: the headless face. Starts the node (recovering what a crash left),
+ * serves the API, writes daemon.json, prints one ready line, and stops cleanly on
+ * SIGINT/SIGTERM.
+ */
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  const log = (line: string): void => {
+    process.stderr.write(opts.json ? JSON.stringify({ event: 'log', ts: Date.now(), message: line }) + '\n' : `[${new Date().toISOString()}] ${line}\n`);
+  };
+  if (opts.host !== '127.0.0.1' && opts.host !== 'localhost' && opts.host !== '::1') {
+    log(`warning: the API is bound to ${opts.host}; anyone who can reach it and holds the token controls this node`);
+  }
+  const node = new OpenAgentsNode({ home: opts.home, devnetDir: opts.devnetDir, passphrase: opts.passphrase, mode: 'daemon', log });
+  let recovery;
+  try {
+    recovery = await node.start();
+  } catch (err) {
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  const token = newToken();
+  const tokenFile = path.join(opts.home, 'daemon.token');
+  writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+  const server = new ApiServer({ host: opts.host, port: opts.port, token, handlers: createHandlers(node), events: node.events, log });
+  let urls;
+  try {
+    urls = await server.listen();
+  } catch (err) {
+    await node.stop();
+    throw toAppError(err);
+  }
+  writeDaemonFile(opts.home, { pid: process.pid, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, home: opts.home, startedAt: node.startedAt });
+
+  const ready = { event: 'ready', pid: process.pid, home: opts.home, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, recovery };
+  if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n');
+  else {
+    process.stdout.write(`openagents daemon ready (pid ${process.pid})\n  home     ${opts.home}\n  api      ${urls.apiUrl}\n  console  ${urls.consoleUrl}#token=<see ${tokenFile}>\n`);
+    if (recovery.rolledBack.length || recovery.resumed.length || recovery.effectsCompleted) {
+      process.stdout.write(`  recovered after an unclean stop: ${recovery.rolledBack.length} ticks rolled back, ${recovery.resumed.length} resumed, ${recovery.effectsCompleted} pending effects completed\n`);
+    }
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: stopping`);
+      void (async () => {
+        await server.close().catch(() => undefined);
+        await node.stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
+        removeDaemonFile(opts.home, process.pid);
+        if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', pid: process.pid }) + '\n');
+        resolve();
+      })();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

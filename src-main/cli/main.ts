@@ -1,0 +1,392 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type {
+  AgentStatus, AgentSummary, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, TickView, WalletTxView,
+} from '../core/api/contract.js';
+import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
+import { AppError, toAppError } from '../core/errors.js';
+import { parseAutonomy } from '../core/runtime/autonomy.js';
+import { connect } from './client.js';
+import { runDaemon } from './daemon.js';
+
+interface GlobalOpts { json?: boolean; home?: string }
+
+class CliExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function intArg(name: string, min = 0) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be at least ${min}`);
+    return n;
+  };
+}
+
+/** For positional arguments parsed inside an action: a typed error, printed like any other. */
+function intValue(name: string, value: string, min = 0): number {
+  try {
+    return intArg(name, min)(value);
+  } catch (err) {
+    throw new AppError('BAD_INPUT', (err as Error).message);
+  }
+}
+
+function autonomyArg(value: string): string {
+  const level = parseAutonomy(value);
+  if (!level) throw new InvalidArgumentError(`autonomy must be supervised, semi or full, got "${value}"`);
+  return level;
+}
+
+const program = new Command();
+program
+  .name('openagents')
+  .description('Operator CLI for autonomous agents: identity, agents, approvals, wallet, backends and the daemon.')
+  .option('--json', 'print machine-readable JSON (secrets such as the mnemonic are never printed)')
+  .option('--home <dir>', 'home directory (default $OPENAGENTS_HOME or ~/.openagents)')
+  .showHelpAfterError()
+  .exitOverride();
+
+function globals(): GlobalOpts {
+  return program.opts<GlobalOpts>();
+}
+
+function homeDir(): string {
+  return globals().home ?? defaultHome();
+}
+
+function printError(e: { code: string; message: string }): void {
+  if (globals().json) process.stdout.write(JSON.stringify({ ok: false, error: e }) + '\n');
+  else process.stderr.write(`error: ${e.message}${e.code !== 'INTERNAL' ? ` (${e.code})` : ''}\n`);
+}
+
+/** Calls one procedure through the daemon or directly, prints the result, and fails loudly. */
+async function call<P extends ProcedureName>(proc: P, input: unknown, render: (value: ProcedureOutputs[P]) => string, jsonValue?: (value: ProcedureOutputs[P]) => unknown): Promise<ProcedureOutputs[P]> {
+  const client = await connect({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE });
+  try {
+    const result = await client.call(proc, input);
+    if (!result.ok) {
+      printError(result.error);
+      throw new CliExit(1);
+    }
+    const value = result.value as ProcedureOutputs[P];
+    if (globals().json) process.stdout.write(JSON.stringify(jsonValue ? jsonValue(value) : value) + '\n');
+    else process.stdout.write(render(value) + '\n');
+    return value;
+  } finally {
+    await client.close();
+  }
+}
+
+const fmtTime = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toLocaleString());
+const satsLabel = (n: number): string => `${n.toLocaleString('en-US')} sats`;
+
+function agentLine(a: AgentSummary): string {
+  return `${a.name.padEnd(16)} ${a.lifecycle.padEnd(12)} ${satsLabel(a.balanceSats).padStart(16)}  ${a.autonomy.padEnd(17)} next tick ${fmtTime(a.nextTickAt)}  ${a.npub}`;
+}
+
+function agentDetail(a: AgentStatus): string {
+  return [
+    `${a.name} (${a.id})  ${a.npub}`,
+    `  lifecycle   ${a.lifecycle}${a.lifecycleReason ? ` — ${a.lifecycleReason}` : ''}`,
+    `  balance     ${satsLabel(a.balanceSats)}${a.network === 'devnet' ? ` (${DEVNET_LABEL})` : ''}; burn ${a.dailyBurnSats}/day; runway ${a.runwayDays === null ? '∞' : `${a.runwayDays} days`}`,
+    `  autonomy    ${a.autonomy} (approval above ${a.approvalThresholdSats} sats when semi-autonomous)`,
+    `  heartbeat   every ${a.heartbeatSeconds} s; next ${fmtTime(a.nextTickAt)}; ${a.tickCount} ticks, last ${fmtTime(a.lastTickAt)}`,
+    `  backend     ${a.backend ?? '(default)'}`,
+    `  budget      ${a.budgetStatus.kind}; today ${a.usage.dailySats}/${a.budget.dailySats} sats, session ${a.usage.sessionSats}/${a.budget.sessionSats} sats, model calls ${a.usage.modelCallsToday}/${a.budget.modelCallsPerDay}, compute ${a.usage.computeSecondsToday}/${a.budget.dailyComputeSeconds} s, storage ${a.usage.storageBytes}/${a.budget.storageBytes} B`,
+    `  approvals   ${a.pendingApprovals} pending`,
+    `  goals       ${a.goals.length === 0 ? 'none' : ''}`,
+    ...a.goals.map((g) => `    [${g.id}] ${g.status === 'done' ? '✓' : '·'} p${g.priority} ${g.description}`),
+    `  memory      ${a.memories.length} notes`,
+    ...a.memories.slice(0, 5).map((m) => `    - ${m.content}`),
+  ].join('\n');
+}
+
+function tickLine(t: TickView): string {
+  return `${t.id}  ${t.status.padEnd(11)} ${t.triggerKind.padEnd(9)} ${fmtTime(t.startedAt)}  ${t.durationMs ?? '—'} ms  steps ${t.steps}, actions ${t.actions}, model calls ${t.modelCalls}, cost ${t.costSats} sats  ${t.summary}${t.error ? `\n    error: ${t.error}` : ''}${t.recovery ? `\n    ${t.recovery}` : ''}`;
+}
+
+function approvalLine(a: ApprovalView): string {
+  const left = a.status === 'pending' ? `expires ${fmtTime(a.expiresAt)}` : `${a.status} ${fmtTime(a.decidedAt)}${a.reason ? ` (${a.reason})` : ''}`;
+  return `${a.id}  ${a.agentName.padEnd(16)} ${a.action.padEnd(12)} ${satsLabel(a.amountSats).padStart(14)}  ${a.status.padEnd(9)} ${left}\n    ${a.description}`;
+}
+
+function decisionText(d: ApprovalDecision): string {
+  const a = d.approval;
+  if (a.status === 'rejected') return `rejected ${a.id}; the action will never run`;
+  const outcome = a.outcome as { ok?: boolean; error?: { message?: string }; paymentHash?: string } | null;
+  if (!d.executed) return `approved ${a.id}; the action is queued and will run shortly`;
+  return outcome?.ok ? `approved ${a.id}; executed (payment ${outcome.paymentHash ?? ''})` : `approved ${a.id}; execution failed: ${outcome?.error?.message ?? 'unknown error'}`;
+}
+
+function backendLine(b: BackendView): string {
+  return `${b.isDefault ? '*' : ' '} ${b.name.padEnd(16)} ${b.model.padEnd(24)} ${b.url}  ${b.costInSatsPer1k}/${b.costOutSatsPer1k} sats per 1k in/out${b.hasApiKey ? ', api key stored' : ''}${b.enabled ? '' : ' (disabled)'}`;
+}
+
+function txLine(t: WalletTxView): string {
+  return `${fmtTime(t.settledAt ?? t.createdAt)}  ${t.direction === 'in' ? '+' : '-'}${satsLabel(t.amountSats)}  ${t.kind === 'faucet' ? 'faucet' : t.state}  ${t.memo}`;
+}
+
+// ---- init & identity ----
+program
+  .command('init')
+  .description('create the operator identity (or restore it from a mnemonic) for this home')
+  .option('--import-mnemonic-file <file>', 'restore from the 12/24-word mnemonic in FILE')
+  .option('--network <network>', 'devnet (default; offline, not real money)', 'devnet')
+  .action(async (opts: { importMnemonicFile?: string; network: string }) => {
+    let importMnemonic: string | undefined;
+    if (opts.importMnemonicFile) {
+      try {
+        importMnemonic = readFileSync(opts.importMnemonicFile, 'utf8');
+      } catch (err) {
+        throw new AppError('BAD_INPUT', `cannot read ${opts.importMnemonicFile}: ${(err as Error).message}`);
+      }
+    }
+    await call('identity.init', { importMnemonic, network: opts.network }, (v) => [
+      `${v.imported ? 'Restored' : 'Created'} the operator identity on ${v.network}${v.network === 'devnet' ? ` (${DEVNET_LABEL})` : ''}.`,
+      `  npub: ${v.npub}`,
+      `  home: ${homeDir()}`,
+      ...(v.imported ? [] : [
+        '',
+        'Write down this recovery phrase and keep it offline. It is shown only now',
+        '(`openagents identity export-mnemonic` shows it again on request):',
+        '',
+        `  ${v.mnemonic}`,
+      ]),
+    ].join('\n'), (v) => ({ pubkey: v.pubkey, npub: v.npub, network: v.network, imported: v.imported }));
+  });
+
+const identity = program.command('identity').description('the operator identity');
+identity.command('status').description('show the operator pubkey and network').action(async () => {
+  await call('identity.status', {}, (v) => (v.initialized ? `npub ${v.npub} on ${v.network}` : 'no identity yet: run `openagents init`'));
+});
+identity.command('export-mnemonic').description('print the recovery phrase (keep it secret)').action(async () => {
+  await call('identity.exportMnemonic', {}, (v) => v.mnemonic);
+});
+
+program.command('status').description('the home, the network and what runs').action(async () => {
+  await call('system.status', {}, (v) => [
+    `home      ${v.home}`,
+    `network   ${v.network ?? '—'}${v.label ? ` (${v.label})` : ''}`,
+    `identity  ${v.initialized ? 'ready' : 'none: run `openagents init`'}`,
+    `via       ${v.mode === 'daemon' ? `daemon pid ${v.pid}` : 'this process (no daemon running)'}`,
+    `agents    ${v.agents}; ${v.pendingApprovals} approvals pending`,
+  ].join('\n'));
+});
+
+// ---- agents ----
+const agent = program.command('agent').description('spawn, inspect and steer agents');
+agent
+  .command('spawn')
+  .description('create an agent with its own Nostr key and wallet')
+  .requiredOption('--name <name>', 'agent name (unique in this home)')
+  .option('--bootstrap-sats <sats>', 'fund it from the operator wallet', intArg('bootstrap sats'))
+  .option('--autonomy <level>', 'supervised | semi | full (default semi)', autonomyArg)
+  .option('--heartbeat <seconds>', 'heartbeat interval (default 900)', intArg('heartbeat', 10))
+  .option('--approval-threshold <sats>', 'semi-autonomous: approval needed above this (default 1000)', intArg('approval threshold'))
+  .option('--daily-limit <sats>', 'sats it may spend per day (default 10000)', intArg('daily limit'))
+  .option('--session-limit <sats>', 'sats it may spend per session', intArg('session limit'))
+  .option('--max-steps <n>', 'model rounds per tick (default 8)', intArg('max steps', 1))
+  .option('--instructions <text>', 'standing instructions from the operator')
+  .action(async (o: { name: string; bootstrapSats?: number; autonomy?: string; heartbeat?: number; approvalThreshold?: number; dailyLimit?: number; sessionLimit?: number; maxSteps?: number; instructions?: string }) => {
+    await call('agents.spawn', {
+      name: o.name, bootstrapSats: o.bootstrapSats, autonomy: o.autonomy, heartbeatSeconds: o.heartbeat, approvalThresholdSats: o.approvalThreshold,
+      dailyLimitSats: o.dailyLimit, maxSteps: o.maxSteps, instructions: o.instructions, budget: o.sessionLimit !== undefined ? { sessionSats: o.sessionLimit } : undefined,
+    }, (a) => `spawned ${a.name} (${a.id}) — ${a.lifecycle}, ${satsLabel(a.balanceSats)}, wallet account ${a.walletAccount}\n  ${a.npub}`);
+  });
+agent.command('list').description('all agents').action(async () => {
+  await call('agents.list', {}, (list) => (list.length ? list.map(agentLine).join('\n') : 'no agents yet: `openagents agent spawn --name NAME`'));
+});
+agent.command('status <agent>').description('one agent in detail').action(async (a: string) => {
+  await call('agents.status', { agent: a }, agentDetail);
+});
+agent.command('start <agent>').description('let it run autonomously (new budget session)').action(async (a: string) => {
+  await call('agents.start', { agent: a }, (v) => `${v.name} is ${v.lifecycle}`);
+});
+agent.command('stop <agent>').description('stop its heartbeats and triggers (dormant)').action(async (a: string) => {
+  await call('agents.stop', { agent: a }, (v) => `${v.name} is ${v.lifecycle}`);
+});
+agent.command('kill <agent>').description('terminate it for good (pending approvals are rejected)').action(async (a: string) => {
+  await call('agents.kill', { agent: a }, (v) => `${v.name} is ${v.lifecycle}`);
+});
+agent.command('fund <agent> <sats>').description('move sats from the operator wallet to the agent').action(async (a: string, sats: string) => {
+  await call('agents.fund', { agent: a, amountSats: intValue('sats', sats, 1) }, (v) => `funded ${v.agent.name} with ${satsLabel(v.payment.amountSats)}; balance ${satsLabel(v.agent.balanceSats)} (${v.agent.lifecycle})`);
+});
+agent
+  .command('tick <agent>')
+  .description('run one tick now, optionally with an operator message as the trigger')
+  .option('--message <text>', 'message the agent perceives')
+  .action(async (a: string, o: { message?: string }) => {
+    await call('agents.tick', { agent: a, message: o.message }, tickLine);
+  });
+agent.command('route <agent> <backend>').description('think through this backend ("default" to clear)').action(async (a: string, b: string) => {
+  await call('agents.route', { agent: a, backend: b === 'default' ? null : b }, (v) => `${v.name} thinks through ${v.backend ?? 'the default backend'}`);
+});
+agent
+  .command('ticks <agent>')
+  .description('recent ticks')
+  .option('--limit <n>', 'how many', intArg('limit', 1), 20)
+  .action(async (a: string, o: { limit: number }) => {
+    await call('agents.ticks', { agent: a, limit: o.limit }, (list) => (list.length ? list.map(tickLine).join('\n') : 'no ticks yet'));
+  });
+agent.command('trajectory <tickId>').description('every step of one tick').action(async (id: string) => {
+  await call('ticks.trajectory', { tickId: id }, (v) => [tickLine(v.tick), ...v.steps.map((s) => `  ${String(s.step).padStart(3)} ${s.type.padEnd(18)} ${JSON.stringify(s.content)}`)].join('\n'));
+});
+agent
+  .command('configure <agent>')
+  .description('change autonomy, limits or instructions')
+  .option('--autonomy <level>', 'supervised | semi | full', autonomyArg)
+  .option('--approval-threshold <sats>', 'approval threshold', intArg('approval threshold'))
+  .option('--heartbeat <seconds>', 'heartbeat interval', intArg('heartbeat', 10))
+  .option('--daily-limit <sats>', 'daily sats limit', intArg('daily limit'))
+  .option('--session-limit <sats>', 'session sats limit', intArg('session limit'))
+  .option('--tick-limit <sats>', 'per-tick sats limit', intArg('tick limit'))
+  .option('--max-tick-seconds <s>', 'longest a tick may run', intArg('max tick seconds', 1))
+  .option('--model-calls-per-day <n>', 'model calls per day', intArg('model calls per day'))
+  .option('--max-steps <n>', 'model rounds per tick', intArg('max steps', 1))
+  .option('--instructions <text>', 'standing instructions')
+  .action(async (a: string, o: Record<string, number | string | undefined>) => {
+    const budget = Object.fromEntries(Object.entries({ dailySats: o.dailyLimit, sessionSats: o.sessionLimit, tickSats: o.tickLimit, maxTickSeconds: o.maxTickSeconds, modelCallsPerDay: o.modelCallsPerDay }).filter(([, v]) => v !== undefined));
+    await call('agents.configure', {
+      agent: a, autonomy: o.autonomy, approvalThresholdSats: o.approvalThreshold, heartbeatSeconds: o.heartbeat, maxSteps: o.maxSteps,
+      instructions: o.instructions, budget: Object.keys(budget).length ? budget : undefined,
+    }, agentDetail);
+  });
+
+// ---- approvals ----
+const approvals = program.command('approvals').description('the approval queue');
+approvals
+  .command('list')
+  .description('pending requests (or --status all)')
+  .addOption(new Option('--status <status>', 'which').choices(['pending', 'approved', 'rejected', 'expired', 'all']).default('pending'))
+  .option('--agent <agent>', 'only this agent')
+  .action(async (o: { status: string; agent?: string }) => {
+    await call('approvals.list', { status: o.status, agent: o.agent }, (list) => (list.length ? list.map(approvalLine).join('\n') : `no ${o.status === 'all' ? '' : o.status + ' '}approvals`));
+  });
+approvals
+  .command('approve <id>')
+  .description('approve; the action runs once')
+  .option('--amount <sats>', 'approve a different (edited) amount', intArg('amount'))
+  .option('--reason <text>', 'why')
+  .action(async (id: string, o: { amount?: number; reason?: string }) => {
+    await call('approvals.approve', { id, amountSats: o.amount, reason: o.reason }, decisionText);
+  });
+approvals
+  .command('reject <id>')
+  .description('reject; the action never runs')
+  .option('--reason <text>', 'why (the agent sees it)')
+  .action(async (id: string, o: { reason?: string }) => {
+    await call('approvals.reject', { id, reason: o.reason }, decisionText);
+  });
+
+// ---- wallet ----
+const wallet = program.command('wallet').description(`the operator wallet (on devnet: ${DEVNET_LABEL})`);
+wallet.command('balance').option('--agent <agent>', "an agent's wallet instead").description('balance').action(async (o: { agent?: string }) => {
+  await call('wallet.balance', { agent: o.agent }, (v) => `${v.owner}: ${satsLabel(v.balanceSats)}${v.label ? ` (${v.label})` : ''}`);
+});
+wallet
+  .command('invoice [sats]')
+  .description('create a BOLT11 invoice (no amount: the payer chooses)')
+  .option('--memo <text>', 'description', '')
+  .option('--agent <agent>', "an agent's wallet instead")
+  .action(async (sats: string | undefined, o: { memo: string; agent?: string }) => {
+    await call('wallet.invoice', { amountSats: sats === undefined ? undefined : intValue('sats', sats, 1), memo: o.memo, agent: o.agent }, (v) => v.bolt11);
+  });
+wallet
+  .command('pay <bolt11>')
+  .description('pay an invoice from the operator wallet')
+  .option('--amount <sats>', 'amount for an invoice without one', intArg('amount', 1))
+  .option('--max-fee <sats>', 'highest fee to accept', intArg('max fee'), 10)
+  .action(async (bolt11: string, o: { amount?: number; maxFee: number }) => {
+    await call('wallet.pay', { invoice: bolt11, amountSats: o.amount, maxFeeSats: o.maxFee }, (v) => `paid ${satsLabel(v.amountSats)} (fee ${v.feeSats}); payment hash ${v.paymentHash}`,
+      (v) => ({ paymentHash: v.paymentHash, amountSats: v.amountSats, feeSats: v.feeSats, settledAt: v.settledAt, preimage: v.preimage }));
+  });
+wallet
+  .command('history')
+  .option('--agent <agent>', "an agent's wallet instead")
+  .option('--limit <n>', 'how many', intArg('limit', 1), 50)
+  .description('payments in and out')
+  .action(async (o: { agent?: string; limit: number }) => {
+    await call('wallet.history', { agent: o.agent, limit: o.limit }, (list) => (list.length ? list.map(txLine).join('\n') : 'no payments yet'));
+  });
+wallet.command('faucet <sats>').description('devnet only: mint devnet sats into the operator wallet').action(async (sats: string) => {
+  await call('wallet.faucet', { amountSats: intValue('sats', sats, 1) }, (v) => `operator balance ${satsLabel(v.balanceSats)} (${v.label})`);
+});
+
+// ---- backends ----
+const backend = program.command('backend').description('model servers agents think through (OpenAI-compatible)');
+backend
+  .command('add <name>')
+  .description('add an OpenAI-compatible backend (Ollama, LM Studio, vLLM, OpenAI…)')
+  .requiredOption('--url <url>', 'base URL, e.g. http://127.0.0.1:11434/v1')
+  .requiredOption('--model <model>', 'model name')
+  .option('--api-key-env <var>', 'read the API key from this environment variable (stored encrypted)')
+  .option('--cost-in <sats>', 'sats per 1k input tokens', intArg('cost in'), 0)
+  .option('--cost-out <sats>', 'sats per 1k output tokens', intArg('cost out'), 0)
+  .option('--default', 'make it the default backend')
+  .action(async (name: string, o: { url: string; model: string; apiKeyEnv?: string; costIn: number; costOut: number; default?: boolean }) => {
+    let apiKey: string | undefined;
+    if (o.apiKeyEnv) {
+      apiKey = process.env[o.apiKeyEnv];
+      if (!apiKey) throw new AppError('BAD_INPUT', `environment variable ${o.apiKeyEnv} is not set`);
+    }
+    await call('backends.add', { name, url: o.url, model: o.model, apiKey, costInSatsPer1k: o.costIn, costOutSatsPer1k: o.costOut, makeDefault: o.default }, backendLine);
+  });
+backend.command('list').description('configured backends (* = default)').action(async () => {
+  await call('backends.list', {}, (list) => (list.length ? list.map(backendLine).join('\n') : 'no backends yet: `openagents backend add NAME --url URL --model M`'));
+});
+backend.command('remove <name>').description('remove a backend and its stored key').action(async (name: string) => {
+  await call('backends.remove', { name }, (v) => `removed ${v.removed}`);
+});
+
+// ---- receipts ----
+const receipts = program.command('receipts').description('signed receipts of every consequential action');
+receipts.command('verify').description('check the hash and signature of every receipt').action(async () => {
+  const v = await call('receipts.verify', {}, (r) => (r.invalid.length === 0
+    ? `all ${r.total} receipts verify`
+    : `${r.invalid.length} of ${r.total} receipts do NOT verify:\n${r.invalid.map((i) => `  ${i.id}: ${i.reason}`).join('\n')}`));
+  if (v.invalid.length > 0) throw new CliExit(1);
+});
+receipts
+  .command('list')
+  .option('--agent <agent>', 'only this agent')
+  .option('--limit <n>', 'how many', intArg('limit', 1), 50)
+  .description('recent receipts')
+  .action(async (o: { agent?: string; limit: number }) => {
+    await call('receipts.list', { agent: o.agent, limit: o.limit }, (list) => list.map((r) => `${fmtTime(r.createdAt)}  ${r.kind.padEnd(18)} ${r.id}  signer ${r.signer.slice(0, 16)}…`).join('\n') || 'no receipts yet');
+  });
+
+// ---- daemon ----
+program
+  .command('daemon')
+  .description('run the runtime, scheduler and wallet for this home, serving the API on 127.0.0.1')
+  .option('--port <port>', 'API/console port (default: any free port)', intArg('port'), 0)
+  .option('--host <host>', 'bind address (default 127.0.0.1; anything else exposes the API beyond this machine)', '127.0.0.1')
+  .action(async (o: { port: number; host: string }) => {
+    await runDaemon({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, port: o.port, host: o.host, json: globals().json === true });
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CliExit) {
+      process.exitCode = err.code;
+      return;
+    }
+    const ce = err as { code?: string; exitCode?: number };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      // commander already printed usage or the error
+      process.exitCode = ce.exitCode ?? 1;
+      return;
+    }
+    const e = toAppError(err);
+    printError({ code: e.code, message: e.message });
+    process.exitCode = 1;
+  }
+}
+
+await main();

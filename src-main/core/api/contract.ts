@@ -1,0 +1,281 @@
+/**
+ * The one typed contract between the core and every face (CLI, daemon WebSocket, Electron
+ * IPC, the renderer). Each procedure is a name, a zod input schema and an output type.
+ * This module is imported by the renderer: it must stay free of Node-only imports.
+ */
+import { z } from 'zod';
+
+const sats = z.number().int().min(0).max(2_100_000_000_000_000);
+const positiveSats = z.number().int().min(1).max(2_100_000_000_000_000);
+const agentRef = z.string().min(1).max(200);
+const autonomy = z.enum(['supervised', 'semi_autonomous', 'fully_autonomous']);
+const network = z.enum(['devnet', 'regtest', 'mainnet']);
+
+export const budgetPatch = z.object({
+  maxTickSeconds: z.number().int().min(1).max(86_400).optional(),
+  dailyComputeSeconds: z.number().int().min(1).optional(),
+  storageBytes: z.number().int().min(1).optional(),
+  modelCallsPerDay: z.number().int().min(0).optional(),
+  dailySats: sats.optional(),
+  sessionSats: sats.optional(),
+  tickSats: sats.optional(),
+  warnPct: z.number().int().min(1).max(100).optional(),
+}).strict();
+
+export const procedures = {
+  'system.status': z.object({}).strict(),
+  'identity.init': z.object({ importMnemonic: z.string().min(1).max(1000).optional(), network: network.default('devnet') }).strict(),
+  'identity.status': z.object({}).strict(),
+  'identity.exportMnemonic': z.object({}).strict(),
+
+  'agents.spawn': z.object({
+    name: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'letters, digits, space, _ . - only'),
+    bootstrapSats: sats.default(0),
+    autonomy: autonomy.default('semi_autonomous'),
+    heartbeatSeconds: z.number().int().min(10).max(30 * 86_400).default(900),
+    approvalThresholdSats: sats.optional(),
+    dailyLimitSats: sats.optional(),
+    maxSteps: z.number().int().min(1).max(50).default(8),
+    instructions: z.string().max(4000).default(''),
+    budget: budgetPatch.optional(),
+  }).strict(),
+  'agents.list': z.object({}).strict(),
+  'agents.status': z.object({ agent: agentRef }).strict(),
+  'agents.start': z.object({ agent: agentRef }).strict(),
+  'agents.stop': z.object({ agent: agentRef }).strict(),
+  'agents.kill': z.object({ agent: agentRef }).strict(),
+  'agents.fund': z.object({ agent: agentRef, amountSats: positiveSats }).strict(),
+  'agents.tick': z.object({ agent: agentRef, message: z.string().min(1).max(20_000).optional() }).strict(),
+  'agents.route': z.object({ agent: agentRef, backend: z.string().min(1).max(64).nullable() }).strict(),
+  'agents.configure': z.object({
+    agent: agentRef,
+    autonomy: autonomy.optional(),
+    approvalThresholdSats: sats.optional(),
+    heartbeatSeconds: z.number().int().min(10).max(30 * 86_400).optional(),
+    maxSteps: z.number().int().min(1).max(50).optional(),
+    instructions: z.string().max(4000).optional(),
+    budget: budgetPatch.optional(),
+  }).strict(),
+  'agents.ticks': z.object({ agent: agentRef, limit: z.number().int().min(1).max(1000).default(20) }).strict(),
+  'ticks.trajectory': z.object({ tickId: z.string().min(1) }).strict(),
+
+  'approvals.list': z.object({ status: z.enum(['pending', 'approved', 'rejected', 'expired', 'all']).default('pending'), agent: agentRef.optional() }).strict(),
+  'approvals.approve': z.object({ id: z.string().min(1), amountSats: sats.optional(), reason: z.string().max(1000).optional() }).strict(),
+  'approvals.reject': z.object({ id: z.string().min(1), reason: z.string().max(1000).optional() }).strict(),
+
+  'wallet.balance': z.object({ agent: agentRef.optional() }).strict(),
+  'wallet.invoice': z.object({ amountSats: positiveSats.optional(), memo: z.string().max(639).default(''), agent: agentRef.optional() }).strict(),
+  'wallet.pay': z.object({ invoice: z.string().min(1).max(4000), amountSats: positiveSats.optional(), maxFeeSats: sats.default(10) }).strict(),
+  'wallet.history': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
+  'wallet.faucet': z.object({ amountSats: positiveSats.max(10_000_000) }).strict(),
+
+  'backends.add': z.object({
+    name: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    url: z.string().url(),
+    model: z.string().min(1).max(200),
+    apiKey: z.string().min(1).max(1000).optional(),
+    costInSatsPer1k: sats.default(0),
+    costOutSatsPer1k: sats.default(0),
+    makeDefault: z.boolean().optional(),
+  }).strict(),
+  'backends.list': z.object({}).strict(),
+  'backends.remove': z.object({ name: z.string().min(1) }).strict(),
+
+  'receipts.verify': z.object({}).strict(),
+  'receipts.list': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
+} as const;
+
+export type ProcedureName = keyof typeof procedures;
+export type ProcedureInput<P extends ProcedureName> = z.input<(typeof procedures)[P]>;
+export type ParsedInput<P extends ProcedureName> = z.output<(typeof procedures)[P]>;
+
+// ---- output shapes ----
+
+export type Lifecycle = 'creating' | 'spawning' | 'active' | 'low_balance' | 'hibernating' | 'dead' | 'dormant' | 'failed' | 'terminated';
+export type AutonomyLevel = z.infer<typeof autonomy>;
+export type NetworkName = z.infer<typeof network>;
+
+export interface BudgetLimitsView {
+  maxTickSeconds: number; dailyComputeSeconds: number; storageBytes: number; modelCallsPerDay: number;
+  dailySats: number; sessionSats: number; tickSats: number; warnPct: number;
+}
+
+export type BudgetStatusView =
+  | { kind: 'ok' }
+  | { kind: 'warning'; sessionPct: number; dailyPct: number }
+  | { kind: 'session_exceeded' }
+  | { kind: 'daily_exceeded' };
+
+export interface AgentSummary {
+  id: string;
+  name: string;
+  pubkey: string;
+  npub: string;
+  lifecycle: Lifecycle;
+  lifecycleReason: string;
+  autonomy: AutonomyLevel;
+  approvalThresholdSats: number;
+  heartbeatSeconds: number;
+  balanceSats: number;
+  runwayDays: number | null;
+  nextTickAt: number | null;
+  lastTickAt: number | null;
+  tickCount: number;
+  backend: string | null;
+  walletAccount: number;
+  network: NetworkName;
+}
+
+export interface AgentStatus extends AgentSummary {
+  budget: BudgetLimitsView;
+  usage: { dailySats: number; sessionSats: number; modelCallsToday: number; computeSecondsToday: number; storageBytes: number };
+  budgetStatus: BudgetStatusView;
+  dailyBurnSats: number;
+  goals: { id: number; description: string; priority: number; status: string }[];
+  memories: { id: number; content: string; createdAt: number }[];
+  pendingApprovals: number;
+  maxSteps: number;
+  instructions: string;
+  lifecycleHistory: { fromState: string | null; toState: string; reason: string; createdAt: number }[];
+}
+
+export type TickStatus = 'running' | 'success' | 'error' | 'cancelled' | 'skipped' | 'rolled_back' | 'resumed';
+
+export interface TickView {
+  id: string;
+  agentId: string;
+  seq: number;
+  triggerKind: string;
+  status: TickStatus;
+  phase: string;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+  steps: number;
+  actions: number;
+  modelCalls: number;
+  costSats: number;
+  summary: string;
+  error: string | null;
+  recovery: string | null;
+}
+
+export interface TrajectoryStep {
+  step: number;
+  type: string;
+  content: unknown;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  createdAt: number;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalView {
+  id: string;
+  agentId: string;
+  agentName: string;
+  tickId: string | null;
+  action: string;
+  description: string;
+  amountSats: number;
+  createdAt: number;
+  expiresAt: number;
+  status: ApprovalStatus;
+  decidedAt: number | null;
+  reason: string | null;
+  editedAmountSats: number | null;
+  execution: 'none' | 'queued' | 'executed' | 'failed';
+  outcome: unknown;
+}
+
+export interface ApprovalDecision {
+  approval: ApprovalView;
+  /** true when the approved action ran before this call returned; false when it is still queued. */
+  executed: boolean;
+}
+
+export interface WalletBalanceView { owner: string; balanceSats: number; network: NetworkName; label: string }
+export interface InvoiceView { bolt11: string; paymentHash: string; amountSats: number | null; memo: string; expiresAt: number }
+export interface PaymentView { paymentHash: string; preimage: string; amountSats: number; feeSats: number; settledAt: number }
+export interface WalletTxView {
+  direction: 'in' | 'out'; paymentHash: string; amountSats: number; feeSats: number; memo: string;
+  state: string; createdAt: number; settledAt: number | null; kind: 'payment' | 'faucet';
+}
+
+export interface BackendView {
+  name: string; kind: string; url: string; model: string; hasApiKey: boolean;
+  costInSatsPer1k: number; costOutSatsPer1k: number; enabled: boolean; isDefault: boolean;
+}
+
+export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }
+
+export interface SystemStatus {
+  home: string;
+  network: NetworkName | null;
+  initialized: boolean;
+  mode: 'daemon' | 'direct' | 'electron';
+  pid: number;
+  startedAt: number;
+  agents: number;
+  pendingApprovals: number;
+  label: string;
+}
+
+export interface ProcedureOutputs {
+  'system.status': SystemStatus;
+  'identity.init': { pubkey: string; npub: string; network: NetworkName; imported: boolean; mnemonic: string };
+  'identity.status': { initialized: boolean; pubkey: string | null; npub: string | null; network: NetworkName | null };
+  'identity.exportMnemonic': { mnemonic: string };
+  'agents.spawn': AgentSummary;
+  'agents.list': AgentSummary[];
+  'agents.status': AgentStatus;
+  'agents.start': AgentSummary;
+  'agents.stop': AgentSummary;
+  'agents.kill': AgentSummary;
+  'agents.fund': { agent: AgentSummary; payment: PaymentView };
+  'agents.tick': TickView;
+  'agents.route': AgentSummary;
+  'agents.configure': AgentStatus;
+  'agents.ticks': TickView[];
+  'ticks.trajectory': { tick: TickView; steps: TrajectoryStep[] };
+  'approvals.list': ApprovalView[];
+  'approvals.approve': ApprovalDecision;
+  'approvals.reject': ApprovalDecision;
+  'wallet.balance': WalletBalanceView;
+  'wallet.invoice': InvoiceView;
+  'wallet.pay': PaymentView;
+  'wallet.history': WalletTxView[];
+  'wallet.faucet': { balanceSats: number; label: string };
+  'backends.add': BackendView;
+  'backends.list': BackendView[];
+  'backends.remove': { removed: string };
+  'receipts.verify': { total: number; valid: number; invalid: { id: string; reason: string }[] };
+  'receipts.list': ReceiptView[];
+}
+
+export type ProcedureOutput<P extends ProcedureName> = ProcedureOutputs[P];
+
+export interface ApiError { code: string; message: string; details?: Record<string, unknown> }
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+// ---- the event stream ----
+
+export interface CoreEvents {
+  'tick.started': { agentId: string; tickId: string; trigger: string };
+  'tick.finished': { agentId: string; tickId: string; status: TickStatus; summary: string };
+  'approval.requested': { approvalId: string; agentId: string; amountSats: number; description: string };
+  'approval.decided': { approvalId: string; agentId: string; status: ApprovalStatus; executed: boolean };
+  'balance.changed': { owner: string; balanceSats: number };
+  'lifecycle.changed': { agentId: string; from: Lifecycle | null; to: Lifecycle; reason: string };
+  'budget.warning': { agentId: string; status: BudgetStatusView };
+  'payment.sent': { owner: string; amountSats: number; paymentHash: string };
+  'payment.received': { owner: string; amountSats: number; paymentHash: string };
+  'agent.spawned': { agentId: string; name: string };
+}
+export type CoreEventName = keyof CoreEvents;
+export interface CoreEventMessage<E extends CoreEventName = CoreEventName> { event: E; data: CoreEvents[E] }
+
+/** Wire frames of the WebSocket transport. */
+export interface RequestFrame { id: number; proc: ProcedureName; input: unknown }
+export interface ResponseFrame { id: number; result: Result<unknown> }

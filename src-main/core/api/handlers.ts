@@ -1,0 +1,338 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AppError, toAppError } from '../errors.js';
+import { DEVNET_LABEL } from '../config.js';
+import { npub, publicKeyHex } from '../identity/keys.js';
+import type { OpenAgentsNode } from '../node.js';
+import type { Agent } from '../runtime/agents.js';
+import { DEFAULT_APPROVAL_THRESHOLD_SATS } from '../runtime/autonomy.js';
+import { budgetStatus, DEFAULT_BUDGET, type BudgetLimits } from '../runtime/budget.js';
+import { fundingState } from '../runtime/lifecycle.js';
+import { tickView } from '../runtime/tick-engine.js';
+import type { WalletTransaction } from '../wallet/wallet.js';
+import {
+  procedures,
+  type AgentStatus,
+  type AgentSummary,
+  type ParsedInput,
+  type ProcedureName,
+  type ProcedureOutput,
+  type Result,
+  type TickView,
+  type TrajectoryStep,
+} from './contract.js';
+
+export type Handlers = { [P in ProcedureName]: (input: ParsedInput<P>) => Promise<ProcedureOutput<P>> };
+
+/** Validates the raw input against the procedure's schema, runs it and wraps the outcome. */
+export async function dispatch(handlers: Handlers, name: string, rawInput: unknown): Promise<Result<unknown>> {
+  if (!Object.prototype.hasOwnProperty.call(procedures, name)) {
+    return { ok: false, error: { code: 'BAD_INPUT', message: `unknown procedure "${name}"` } };
+  }
+  const proc = name as ProcedureName;
+  const parsed = procedures[proc].safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    return { ok: false, error: { code: 'BAD_INPUT', message } };
+  }
+  try {
+    const handler = handlers[proc] as (input: unknown) => Promise<unknown>;
+    return { ok: true, value: await handler(parsed.data) };
+  } catch (err) {
+    const e = toAppError(err);
+    return { ok: false, error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+  }
+}
+
+const DEFAULT_HIBERNATE_THRESHOLD_SATS = 100;
+
+export function createHandlers(node: OpenAgentsNode): Handlers {
+  const { db, agents, identity, wallets, approvals, router, receipts, runtime, triggers, lifecycle, meter, engine } = node;
+
+  const nextTickAt = db.prepare('SELECT due_at FROM alarms WHERE agent_id = ?').pluck();
+
+  async function summary(agent: Agent): Promise<AgentSummary> {
+    const hw = wallets.agent(agent);
+    const balanceSats = await hw.wallet.balance();
+    const burn = meter.dailyBurn(agent.id, agent.createdAt);
+    return {
+      id: agent.id, name: agent.name, pubkey: agent.pubkey, npub: npub(agent.pubkey), lifecycle: agent.lifecycle, lifecycleReason: agent.lifecycleReason,
+      autonomy: agent.autonomy, approvalThresholdSats: agent.approvalThresholdSats, heartbeatSeconds: agent.heartbeatSeconds, balanceSats,
+      runwayDays: burn > 0 ? Math.floor(balanceSats / burn) : null, nextTickAt: (nextTickAt.get(agent.id) as number | undefined) ?? null,
+      lastTickAt: agent.lastTickAt, tickCount: agent.tickCount, backend: agent.backend, walletAccount: hw.account, network: node.network(),
+    };
+  }
+
+  async function status(agent: Agent): Promise<AgentStatus> {
+    const base = await summary(agent);
+    const usage = meter.usage(agent.id, agent.sessionStartedAt);
+    return {
+      ...base,
+      budget: agent.budget,
+      usage,
+      budgetStatus: budgetStatus(usage, agent.budget),
+      dailyBurnSats: meter.dailyBurn(agent.id, agent.createdAt),
+      goals: db.prepare('SELECT id, description, priority, status FROM goals WHERE agent_id = ? ORDER BY status, priority DESC, id').all(agent.id) as AgentStatus['goals'],
+      memories: (db.prepare('SELECT id, content, created_at FROM memories WHERE agent_id = ? ORDER BY id DESC LIMIT 50').all(agent.id) as { id: number; content: string; created_at: number }[])
+        .map((m) => ({ id: m.id, content: m.content, createdAt: m.created_at })),
+      pendingApprovals: db.prepare("SELECT COUNT(*) FROM approvals WHERE agent_id = ? AND status = 'pending'").pluck().get(agent.id) as number,
+      maxSteps: agent.maxSteps,
+      instructions: agent.instructions,
+      lifecycleHistory: agents.lifecycleHistory(agent.id),
+    };
+  }
+
+  function requireAgent(ref: string): Agent {
+    identity.requireInitialized();
+    return agents.require(ref);
+  }
+
+  function walletFor(ref: string | undefined) {
+    identity.requireInitialized();
+    return ref ? wallets.agent(agents.require(ref)) : wallets.operator();
+  }
+
+  /** Operator → agent: the agent's wallet issues an invoice, the operator wallet pays it. */
+  async function fund(agent: Agent, amountSats: number) {
+    const op = wallets.operator();
+    const have = await op.wallet.balance();
+    if (have < amountSats) {
+      throw new AppError('INSUFFICIENT_FUNDS', `the operator wallet has ${have} sats, ${amountSats} needed${node.network() === 'devnet' ? '; get devnet sats with `openagents wallet faucet SATS`' : ''}`);
+    }
+    const hw = wallets.agent(agent);
+    const inv = await hw.wallet.createInvoice({ amountSats, memo: `funding for agent ${agent.name}` });
+    node.payments.recordInvoice(hw.id, agent.id, inv);
+    const key = `operator:fund:${randomUUID()}`;
+    const result = await op.wallet.payInvoice({ bolt11: inv.bolt11, maxFeeSats: 10, idempotencyKey: key });
+    const now = Date.now();
+    db.transaction(() => {
+      node.payments.recordOutgoing({ walletId: op.id, agentId: null, invoice: inv.bolt11, result, memo: `fund ${agent.name}`, idempotencyKey: key, now });
+      receipts.issue('funding', agent.id, { payment_hash: result.paymentHash, preimage: result.preimage, amount_sats: result.amountSats, from: 'operator' }, now);
+    })();
+    node.incoming.settle(hw.id, agent.id, result.paymentHash, result.amountSats, inv.memo, result.settledAt);
+    node.events.emit('payment.sent', { owner: 'operator', amountSats: result.amountSats, paymentHash: result.paymentHash });
+    return { paymentHash: result.paymentHash, preimage: result.preimage, amountSats: result.amountSats, feeSats: result.feeSats, settledAt: result.settledAt };
+  }
+
+  async function runManualTick(agent: Agent, message: string | undefined): Promise<TickView> {
+    const key = `manual:${randomUUID()}`;
+    const { trigger } = message !== undefined
+      ? triggers.deliverMessage(agent.id, { kind: 'operator', ref: 'operator' }, message, key)
+      : triggers.enqueue(agent.id, 'manual', key, {});
+    return runtime.tickNow(agent.id, trigger);
+  }
+
+  function txView(t: WalletTransaction) {
+    return { direction: t.direction, paymentHash: t.paymentHash, amountSats: t.amountSats, feeSats: t.feeSats, memo: t.memo, state: t.state, createdAt: t.createdAt, settledAt: t.settledAt, kind: t.kind };
+  }
+
+  const handlers: Handlers = {
+    'system.status': async () => {
+      const id = identity.status();
+      return {
+        home: node.options.home, network: id.network, initialized: id.initialized, mode: node.options.mode, pid: process.pid, startedAt: node.startedAt,
+        agents: id.initialized ? (db.prepare("SELECT COUNT(*) FROM agents WHERE lifecycle != 'terminated'").pluck().get() as number) : 0,
+        pendingApprovals: id.initialized ? approvals.pendingCount() : 0,
+        label: id.network === 'devnet' ? DEVNET_LABEL : '',
+      };
+    },
+
+    'identity.init': async (input) => {
+      if (input.network !== 'devnet') {
+        throw new AppError('BAD_INPUT', `network ${input.network} needs the Spark wallet, which this build does not include yet; use devnet`);
+      }
+      const r = identity.init({ importMnemonic: input.importMnemonic, network: input.network });
+      wallets.operator();
+      return { pubkey: r.pubkey, npub: r.npub, network: input.network, imported: r.imported, mnemonic: r.mnemonic };
+    },
+    'identity.status': async () => identity.status(),
+    'identity.exportMnemonic': async () => ({ mnemonic: identity.exportMnemonic() }),
+
+    'agents.spawn': async (input) => {
+      identity.requireInitialized();
+      if (agents.find(input.name)) throw new AppError('CONFLICT', `an agent named "${input.name}" already exists`);
+      if (input.bootstrapSats > 0) {
+        const have = await wallets.operator().wallet.balance();
+        if (have < input.bootstrapSats) {
+          throw new AppError('INSUFFICIENT_FUNDS', `the operator wallet has ${have} sats, ${input.bootstrapSats} needed to bootstrap the agent${node.network() === 'devnet' ? '; get devnet sats with `openagents wallet faucet SATS`' : ''}`);
+        }
+      }
+      const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...(input.budget ?? {}), ...(input.dailyLimitSats !== undefined ? { dailySats: input.dailyLimitSats } : {}) };
+      if (budget.sessionSats > budget.dailySats && input.budget?.sessionSats === undefined) budget.sessionSats = budget.dailySats;
+      const now = Date.now();
+      const id = `ag_${randomBytes(5).toString('hex')}`;
+      db.transaction(() => {
+        const index = db.prepare('SELECT next_agent_index FROM identity WHERE id = 1').pluck().get() as number;
+        db.prepare('UPDATE identity SET next_agent_index = next_agent_index + 1 WHERE id = 1').run();
+        const pubkey = publicKeyHex(identity.agentSecretKey(index));
+        agents.insert({
+          id, name: input.name, keyIndex: index, pubkey, autonomy: input.autonomy,
+          approvalThresholdSats: input.approvalThresholdSats ?? DEFAULT_APPROVAL_THRESHOLD_SATS, heartbeatSeconds: input.heartbeatSeconds,
+          maxSteps: input.maxSteps, budget, hibernateThresholdSats: DEFAULT_HIBERNATE_THRESHOLD_SATS, instructions: input.instructions, now,
+        });
+        agents.setLifecycle(id, null, 'creating', 'spawned by the operator', now);
+      })();
+      let agent = agents.get(id)!;
+      try {
+        wallets.agent(agent);
+        lifecycle.apply(agent, { type: 'created', funded: false }, 'identity and wallet ready; waiting for funds');
+      } catch (err) {
+        lifecycle.apply(agents.get(id)!, { type: 'creation_failed', reason: toAppError(err).message }, `creation failed: ${toAppError(err).message}`);
+        throw err;
+      }
+      agent = agents.get(id)!;
+      if (input.bootstrapSats > 0) {
+        await fund(agent, input.bootstrapSats);
+        await lifecycle.reevaluate(id);
+      }
+      agent = agents.get(id)!;
+      engine.scheduleHeartbeat(agent, Date.now());
+      runtime.kick();
+      node.events.emit('agent.spawned', { agentId: id, name: agent.name });
+      return summary(agent);
+    },
+    'agents.list': async () => {
+      identity.requireInitialized();
+      return Promise.all(agents.list().map(summary));
+    },
+    'agents.status': async ({ agent }) => status(requireAgent(agent)),
+    'agents.start': async (input) => {
+      const agent = requireAgent(input.agent);
+      const f = await lifecycle.funding(agent);
+      const fundedBefore = agent.funded || f.balanceSats > 0;
+      if (fundedBefore && !agent.funded) agents.update(agent.id, { funded: true });
+      lifecycle.apply(agent, { type: 'start', funding: fundingState(f.balanceSats, f.dailyBurnSats, agent.hibernateThresholdSats), fundedBefore }, 'started by the operator');
+      agents.update(agent.id, { sessionStartedAt: Date.now() });
+      db.prepare('UPDATE agents SET consecutive_failures = 0 WHERE id = ?').run(agent.id);
+      const fresh = agents.get(agent.id)!;
+      engine.scheduleHeartbeat(fresh, Date.now());
+      runtime.kick();
+      return summary(fresh);
+    },
+    'agents.stop': async (input) => {
+      const agent = requireAgent(input.agent);
+      lifecycle.apply(agent, { type: 'stop' }, 'stopped by the operator');
+      db.prepare('DELETE FROM alarms WHERE agent_id = ?').run(agent.id);
+      return summary(agents.get(agent.id)!);
+    },
+    'agents.kill': async (input) => {
+      const agent = requireAgent(input.agent);
+      const pending = approvals.list({ status: 'pending', agentId: agent.id });
+      for (const a of pending) approvals.reject(a.id, 'agent killed');
+      db.transaction(() => {
+        lifecycle.apply(agent, { type: 'kill' }, 'killed by the operator');
+        db.prepare('DELETE FROM alarms WHERE agent_id = ?').run(agent.id);
+        db.prepare("UPDATE triggers SET status = 'dropped' WHERE agent_id = ? AND status = 'pending'").run(agent.id);
+      })();
+      return summary(agents.get(agent.id)!);
+    },
+    'agents.fund': async (input) => {
+      const agent = requireAgent(input.agent);
+      if (agent.lifecycle === 'terminated') throw new AppError('AGENT_NOT_RUNNABLE', `agent ${agent.name} was killed; funding it would strand the sats`);
+      const payment = await fund(agent, input.amountSats);
+      await lifecycle.reevaluate(agent.id);
+      return { agent: await summary(agents.get(agent.id)!), payment };
+    },
+    'agents.tick': async (input) => runManualTick(requireAgent(input.agent), input.message),
+    'agents.route': async (input) => {
+      const agent = requireAgent(input.agent);
+      if (input.backend !== null && !router.get(input.backend)) throw new AppError('NOT_FOUND', `no backend named "${input.backend}"`);
+      agents.update(agent.id, { backend: input.backend });
+      return summary(agents.get(agent.id)!);
+    },
+    'agents.configure': async (input) => {
+      const agent = requireAgent(input.agent);
+      agents.update(agent.id, {
+        autonomy: input.autonomy, approvalThresholdSats: input.approvalThresholdSats, heartbeatSeconds: input.heartbeatSeconds,
+        maxSteps: input.maxSteps, instructions: input.instructions, budget: input.budget ? { ...agent.budget, ...input.budget } : undefined,
+      });
+      return status(agents.get(agent.id)!);
+    },
+    'agents.ticks': async (input) => {
+      const agent = requireAgent(input.agent);
+      return (db.prepare('SELECT * FROM ticks WHERE agent_id = ? ORDER BY seq DESC LIMIT ?').all(agent.id, input.limit) as Parameters<typeof tickView>[0][]).map(tickView);
+    },
+    'ticks.trajectory': async (input) => {
+      const tick = engine.getTick(input.tickId);
+      if (!tick) throw new AppError('NOT_FOUND', `no tick ${input.tickId}`);
+      const steps = (db.prepare('SELECT step, type, content, tokens_in, tokens_out, created_at FROM trajectory WHERE tick_id = ? ORDER BY id').all(input.tickId) as {
+        step: number; type: string; content: string; tokens_in: number | null; tokens_out: number | null; created_at: number;
+      }[]).map((r): TrajectoryStep => ({ step: r.step, type: r.type, content: JSON.parse(r.content), tokensIn: r.tokens_in, tokensOut: r.tokens_out, createdAt: r.created_at }));
+      return { tick, steps };
+    },
+
+    'approvals.list': async (input) => {
+      identity.requireInitialized();
+      return approvals.list({ status: input.status, agentId: input.agent ? agents.require(input.agent).id : undefined });
+    },
+    'approvals.approve': async (input) => {
+      identity.requireInitialized();
+      return approvals.approve(input.id, { amountSats: input.amountSats, reason: input.reason, execute: true });
+    },
+    'approvals.reject': async (input) => {
+      identity.requireInitialized();
+      return approvals.reject(input.id, input.reason);
+    },
+
+    'wallet.balance': async (input) => {
+      const hw = walletFor(input.agent);
+      return { owner: input.agent ? agents.require(input.agent).name : 'operator', balanceSats: await hw.wallet.balance(), network: node.network(), label: node.network() === 'devnet' ? DEVNET_LABEL : '' };
+    },
+    'wallet.invoice': async (input) => {
+      const hw = walletFor(input.agent);
+      const inv = await hw.wallet.createInvoice({ amountSats: input.amountSats, memo: input.memo });
+      node.payments.recordInvoice(hw.id, input.agent ? agents.require(input.agent).id : null, inv);
+      return { bolt11: inv.bolt11, paymentHash: inv.paymentHash, amountSats: inv.amountSats, memo: inv.memo, expiresAt: inv.expiresAt };
+    },
+    'wallet.pay': async (input) => {
+      const hw = walletFor(undefined);
+      const bolt11 = input.invoice.trim();
+      const inv = node.devnet.decodeInvoice(bolt11);
+      node.gate.checkInvoice(inv, { now: Date.now(), ownNodeKey: hw.wallet.nodePubkey, amountSats: inv.amountSats === null ? input.amountSats : undefined, alreadyPaid: node.payments.isPaidOut(hw.id, inv.paymentHash) });
+      if (inv.amountSats !== null && input.amountSats !== undefined && input.amountSats !== inv.amountSats) {
+        throw new AppError('INVOICE_INVALID', `the invoice is for ${inv.amountSats} sats, not ${input.amountSats}`);
+      }
+      const key = `operator:pay:${randomUUID()}`;
+      const result = await hw.wallet.payInvoice({ bolt11, amountSats: inv.amountSats === null ? input.amountSats : undefined, maxFeeSats: input.maxFeeSats, idempotencyKey: key });
+      const now = Date.now();
+      db.transaction(() => {
+        node.payments.recordOutgoing({ walletId: hw.id, agentId: null, invoice: bolt11, result, memo: '', idempotencyKey: key, now });
+        receipts.issue('payment', null, { payment_hash: result.paymentHash, preimage: result.preimage, amount_sats: result.amountSats, fee_sats: result.feeSats, key }, now);
+      })();
+      node.events.emit('payment.sent', { owner: 'operator', amountSats: result.amountSats, paymentHash: result.paymentHash });
+      // A payment to one of this home's own agents settles its invoice right away.
+      await node.incoming.checkNow();
+      return { paymentHash: result.paymentHash, preimage: result.preimage, amountSats: result.amountSats, feeSats: result.feeSats, settledAt: result.settledAt };
+    },
+    'wallet.history': async (input) => (await walletFor(input.agent).wallet.history({ limit: input.limit })).map(txView),
+    'wallet.faucet': async (input) => {
+      identity.requireInitialized();
+      if (node.network() !== 'devnet') throw new AppError('BAD_INPUT', 'the faucet exists only on devnet');
+      const hw = wallets.operator();
+      node.devnet.faucet(hw.wallet.nodePubkey, input.amountSats);
+      const balanceSats = await hw.wallet.balance();
+      node.events.emit('balance.changed', { owner: 'operator', balanceSats });
+      return { balanceSats, label: DEVNET_LABEL };
+    },
+
+    'backends.add': async (input) => {
+      const b = router.add(input);
+      return b;
+    },
+    'backends.list': async () => router.list(),
+    'backends.remove': async (input) => {
+      router.remove(input.name);
+      return { removed: input.name };
+    },
+
+    'receipts.verify': async () => {
+      identity.requireInitialized();
+      return receipts.verifyAll((agentId) => node.expectedSigner(agentId));
+    },
+    'receipts.list': async (input) => {
+      identity.requireInitialized();
+      return receipts.list({ agentId: input.agent ? agents.require(input.agent).id : undefined, limit: input.limit })
+        .map((r) => ({ id: r.id, agentId: r.agentId, kind: r.kind, signer: r.signer, hash: r.hash, createdAt: r.createdAt, body: JSON.parse(r.body) as unknown }));
+    },
+  };
+  return handlers;
+}

@@ -1,0 +1,187 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type Db } from './store/db.js';
+import { AppError } from './errors.js';
+import { EventBus } from './events.js';
+import type { Network } from './config.js';
+import { Keystore } from './identity/keystore.js';
+import { SecretStore } from './identity/secrets.js';
+import { IdentityService } from './identity/identity.js';
+import type { BackendFactory } from './compute/router.js';
+import { BackendRouter, CostTracker } from './compute/router.js';
+import { OpenAiCompatibleBackend } from './compute/openai-backend.js';
+import { PaymentBook } from './wallet/payments.js';
+import { WalletRegistry } from './wallet/registry.js';
+import { DevnetNetwork } from './wallet/devnet/devnet-network.js';
+import { AgentStore } from './runtime/agents.js';
+import { BudgetMeter } from './runtime/budget.js';
+import { MoneyGate } from './runtime/money-gate.js';
+import { ReceiptLog } from './runtime/receipts.js';
+import { TriggerQueue } from './runtime/triggers.js';
+import { Outbox } from './runtime/outbox.js';
+import { ApprovalQueue } from './runtime/approvals.js';
+import { LifecycleManager } from './runtime/lifecycle-manager.js';
+import { HOME_LEASE, Leases } from './runtime/leases.js';
+import { TickEngine } from './runtime/tick-engine.js';
+import { Runtime, type RecoveryReport } from './runtime/runtime.js';
+import { IncomingWatcher } from './wallet/incoming-watcher.js';
+import { publicKeyHex } from './identity/keys.js';
+
+export type NodeMode = 'daemon' | 'direct' | 'electron';
+
+export interface NodeOptions {
+  home: string;
+  devnetDir: string;
+  passphrase?: string | undefined;
+  mode: NodeMode;
+  log?: (line: string) => void;
+  /** Replaces how model backends are built (tests use it to count calls; the default speaks HTTP). */
+  backendFactory?: BackendFactory;
+  concurrency?: number;
+  /** How often incoming invoices are checked for settlement. */
+  incomingPollMs?: number;
+}
+
+/**
+ * The composition root: given a home directory it builds every service once and wires
+ * them together. The Electron face, the daemon, the CLI's direct mode and the tests all
+ * start the core through this class.
+ */
+export class OpenAgentsNode {
+  readonly db: Db;
+  readonly events = new EventBus();
+  readonly keystore: Keystore;
+  readonly secrets: SecretStore;
+  readonly identity: IdentityService;
+  readonly agents: AgentStore;
+  readonly meter: BudgetMeter;
+  readonly gate: MoneyGate;
+  readonly router: BackendRouter;
+  readonly costs: CostTracker;
+  readonly payments: PaymentBook;
+  readonly wallets: WalletRegistry;
+  readonly devnet: DevnetNetwork;
+  readonly receipts: ReceiptLog;
+  readonly triggers: TriggerQueue;
+  readonly outbox: Outbox;
+  readonly approvals: ApprovalQueue;
+  readonly lifecycle: LifecycleManager;
+  readonly leases: Leases;
+  readonly engine: TickEngine;
+  readonly runtime: Runtime;
+  readonly incoming: IncomingWatcher;
+  readonly startedAt = Date.now();
+  private readonly signers = new Map<string, { pubkey: string; secretKey: Uint8Array }>();
+  private started = false;
+
+  constructor(readonly options: NodeOptions) {
+    const log = options.log ?? (() => undefined);
+    mkdirSync(options.home, { recursive: true, mode: 0o700 });
+    this.db = openDatabase(path.join(options.home, 'openagents.sqlite'));
+    this.keystore = Keystore.open(options.home, { passphrase: options.passphrase });
+    this.secrets = new SecretStore(this.db, this.keystore);
+    this.identity = new IdentityService(this.db, this.secrets);
+    this.agents = new AgentStore(this.db);
+    this.meter = new BudgetMeter(this.db);
+    this.gate = new MoneyGate(this.meter);
+    this.costs = new CostTracker(this.db);
+    this.router = new BackendRouter(this.db, this.secrets, options.backendFactory ?? ((c, apiKey) => new OpenAiCompatibleBackend({ name: c.name, url: c.url, model: c.model, apiKey })));
+    this.payments = new PaymentBook(this.db);
+    this.devnet = new DevnetNetwork(options.devnetDir);
+    this.wallets = new WalletRegistry(this.db, this.identity, () => this.network(), (account, key, label) => {
+      if (this.network() !== 'devnet') {
+        throw new AppError('NETWORK_UNREACHABLE', `the ${this.network()} wallet (Spark) is not available in this build; this home can only use devnet`);
+      }
+      return this.devnet.openWallet(key, label);
+    });
+    this.receipts = new ReceiptLog(this.db, (agentId) => this.signer(agentId));
+    this.triggers = new TriggerQueue(this.db);
+    this.outbox = new Outbox({
+      db: this.db, agents: this.agents, wallets: this.wallets, payments: this.payments, gate: this.gate,
+      decodeInvoice: (b) => this.devnet.decodeInvoice(b), receipts: this.receipts, triggers: this.triggers, events: this.events,
+    });
+    this.approvals = new ApprovalQueue(this.db, this.outbox, this.receipts, this.triggers, this.events);
+    this.lifecycle = new LifecycleManager(this.agents, this.wallets, this.meter, this.events);
+    this.leases = new Leases(this.db, `${options.mode}:${process.pid}`);
+    this.engine = new TickEngine({
+      db: this.db, agents: this.agents, triggers: this.triggers, approvals: this.approvals, outbox: this.outbox, gate: this.gate,
+      meter: this.meter, router: this.router, costs: this.costs, wallets: this.wallets, payments: this.payments, receipts: this.receipts,
+      lifecycle: this.lifecycle, leases: this.leases, events: this.events, decodeInvoice: (b) => this.devnet.decodeInvoice(b),
+      perAgentLease: options.mode === 'direct',
+    });
+    this.runtime = new Runtime(this.db, this.engine, this.agents, this.triggers, this.approvals, this.outbox, {
+      concurrency: options.concurrency ?? 4,
+      maxSleepMs: 30_000,
+      log,
+    }, this.leases.owner);
+    this.incoming = new IncomingWatcher(this.db, this.wallets, this.payments, this.events, {
+      pollMs: options.incomingPollMs ?? 500,
+      onAgentPayment: (agentId, paymentHash, amountSats) => {
+        this.triggers.enqueue(agentId, 'payment', `payment:${paymentHash}`, { amount_sats: amountSats });
+        this.triggers.notify(agentId);
+        void this.lifecycle.reevaluate(agentId).catch((err: unknown) => log(`lifecycle check failed: ${String(err)}`));
+      },
+      log,
+    });
+  }
+
+  network(): Network {
+    return this.identity.requireInitialized().network;
+  }
+
+  /** The key that signs an agent's receipts (the operator key for operator-only receipts). */
+  signer(agentId: string | null): { pubkey: string; secretKey: Uint8Array } {
+    const cacheKey = agentId ?? '';
+    let s = this.signers.get(cacheKey);
+    if (!s) {
+      let secretKey: Uint8Array;
+      if (agentId === null) secretKey = this.identity.operatorSecretKey();
+      else {
+        const agent = this.agents.get(agentId);
+        if (!agent) throw new AppError('NOT_FOUND', `agent ${agentId} is gone`);
+        secretKey = this.identity.agentSecretKey(agent.keyIndex);
+      }
+      s = { pubkey: publicKeyHex(secretKey), secretKey };
+      this.signers.set(cacheKey, s);
+    }
+    return s;
+  }
+
+  /** The pubkey a receipt of this agent must carry. */
+  expectedSigner(agentId: string | null): string | null {
+    if (agentId === null) return this.identity.status().pubkey;
+    return this.agents.get(agentId)?.pubkey ?? null;
+  }
+
+  /**
+   * Starts the runtime: takes the home lease (daemon, electron), recovers ticks interrupted
+   * by a crash, finishes pending effects, then runs the scheduler and the payment watcher.
+   */
+  async start(): Promise<RecoveryReport> {
+    if (this.started) throw new Error('node already started');
+    this.db.transaction(() => this.leases.acquire(HOME_LEASE, `the home ${this.options.home}`)).immediate();
+    this.started = true;
+    const report = this.identity.status().initialized ? await this.runtime.recover() : { rolledBack: [], resumed: [], effectsCompleted: 0 };
+    this.runtime.start();
+    this.incoming.start();
+    return report;
+  }
+
+  /** Direct mode (a CLI without a daemon): recover what a crash left, but run no scheduler. */
+  async recoverDirect(): Promise<RecoveryReport> {
+    const holder = this.leases.otherHolder(HOME_LEASE);
+    if (holder) throw new AppError('AGENT_BUSY', `a daemon (pid ${holder.pid}) runs this home; talk to it instead`);
+    if (!this.identity.status().initialized) return { rolledBack: [], resumed: [], effectsCompleted: 0 };
+    return this.runtime.recover();
+  }
+
+  async stop(): Promise<void> {
+    this.incoming.stop();
+    await this.runtime.stop();
+    if (this.started) this.leases.releaseAll();
+    this.started = false;
+    this.wallets.close();
+    this.devnet.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,10 @@
+import { initial } from './0001-initial.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every schema change is a new numbered file here; applied migrations are never edited. */
+export const migrations: readonly Migration[] = [initial];
