@@ -25,15 +25,18 @@ function hasDisplay() {
 }
 
 const binary = electronBinary();
-if (binary && hasDisplay()) {
+const headless = process.env.OPENAGENTS_HEADLESS === '1';
+if (binary && hasDisplay() && !headless) {
   const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
   const child = spawn(binary, [path.join(root, 'out/main/main.js')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  const why = !binary
-    ? 'the Electron binary is not installed (it could not be downloaded during npm install)'
-    : 'there is no display to open a desktop window on';
+  const why = headless
+    ? 'OPENAGENTS_HEADLESS=1 is set'
+    : !binary
+      ? 'the Electron binary is not installed (it could not be downloaded during npm install)'
+      : 'there is no display to open a desktop window on';
   console.log(`openagents: starting the headless daemon instead of the desktop window: ${why}.`);
   const daemon = spawn(process.execPath, [path.join(root, 'bin/openagents.js'), 'daemon', '--json', ...process.argv.slice(2)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let buffered = '';

@@ -299,3 +299,120 @@ describe('money', () => {
     expect(await callError('backends.add', { name: 'x', url: 'not a url', model: 'm' })).toMatchObject({ code: 'BAD_INPUT' });
   });
 });
+
+describe('scheduler', () => {
+  it('runs each missed heartbeat once after downtime, and ticks agents concurrently within the pool', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await spawn(`hb${i}`)).id);
+    // The machine was off for five hours: every heartbeat came due many times over.
+    node.db.prepare('UPDATE alarms SET due_at = ?').run(Date.now() - 5 * 3600_000);
+    const finished = new Set<string>();
+    const allDone = new Promise<void>((resolve) => {
+      node.events.on('tick.finished', (e) => {
+        finished.add(e.agentId);
+        if (ids.every((id) => finished.has(id))) resolve();
+      });
+    });
+    node.runtime.start();
+    await allDone;
+    const due = node.db.prepare('SELECT MIN(due_at) FROM alarms').pluck().get() as number;
+    expect(due).toBeGreaterThan(Date.now() + 800_000); // nothing else can come due now
+    for (const id of ids) {
+      expect(node.db.prepare("SELECT COUNT(*) FROM ticks WHERE agent_id = ? AND trigger_kind = 'heartbeat'").pluck().get(id)).toBe(1);
+    }
+
+    // Messages to all six at once: they tick in parallel, never more than the pool allows.
+    let running = 0;
+    let peak = 0;
+    const offStart = node.events.on('tick.started', () => { running++; peak = Math.max(peak, running); });
+    const done = new Set<string>();
+    const allTicked = new Promise<void>((resolve) => {
+      node.events.on('tick.finished', (e) => {
+        if (e.summary !== 'slow work') return;
+        running--;
+        done.add(e.agentId);
+        if (done.size === ids.length) resolve();
+      });
+    });
+    model.setDefaultResponse({ delayMs: 300, content: 'slow work' });
+    for (const id of ids) {
+      node.triggers.deliverMessage(id, { kind: 'operator', ref: 'operator' }, 'work', `work:${id}`);
+      node.triggers.notify(id);
+    }
+    await allTicked;
+    offStart();
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('budgets', () => {
+  it('refuses model calls beyond the daily call budget, before calling', async () => {
+    const a = await spawn('alpha');
+    // One call went to perceiving the funding; two more are allowed today.
+    await call('agents.configure', { agent: a.id, budget: { modelCallsPerDay: 3 } });
+    model.enqueue({ toolCalls: [{ name: 'remember', arguments: { content: 'one' } }] }, { toolCalls: [{ name: 'remember', arguments: { content: 'two' } }] });
+    const t = await call('agents.tick', { agent: a.id, message: 'go' });
+    expect(t.status).toBe('error');
+    expect(t.error).toMatch(/model calls per day used \(3\/3\)/);
+    expect(model.requests.length).toBe(2);
+  });
+
+  it('refuses a model call whose estimated cost exceeds the sats budget', async () => {
+    await call('backends.add', { name: 'pricey', url: model.url, model: 'scripted-model', costInSatsPer1k: 1000, costOutSatsPer1k: 1000 });
+    const a = await spawn('alpha', { dailyLimitSats: 500 });
+    await call('agents.route', { agent: a.id, backend: 'pricey' });
+    const t = await call('agents.tick', { agent: a.id, message: 'think expensively' });
+    expect(t.status).toBe('error');
+    expect(t.error).toMatch(/model call refused: daily sats limit would be exceeded/);
+    expect(model.requests.length).toBe(0);
+  });
+
+  it('records the cost of every call as spend', async () => {
+    await call('backends.add', { name: 'priced', url: model.url, model: 'scripted-model', costInSatsPer1k: 2, costOutSatsPer1k: 3 });
+    const a = await spawn('alpha');
+    await call('agents.route', { agent: a.id, backend: 'priced' });
+    model.enqueue({ content: 'cheap thought' });
+    const t = await call('agents.tick', { agent: a.id, message: 'think' });
+    expect(t.costSats).toBeGreaterThan(0);
+    expect((await call('agents.status', { agent: a.id })).usage.dailySats).toBe(t.costSats);
+  });
+
+  it('refuses memory beyond the storage budget', async () => {
+    const a = await spawn('alpha');
+    await call('agents.configure', { agent: a.id, budget: { storageBytes: 20 } });
+    model.enqueue({ toolCalls: [{ name: 'remember', arguments: { content: 'x'.repeat(15) } }, { name: 'remember', arguments: { content: 'y'.repeat(15) } }] }, { content: 'ok' });
+    await call('agents.tick', { agent: a.id, message: 'remember' });
+    const results = model.requests[1]!.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse((m as { content: string }).content) as { ok: boolean; error?: string });
+    expect(results[0]!.ok).toBe(true);
+    expect(results[1]).toMatchObject({ ok: false, error: expect.stringMatching(/storage budget full/) });
+  });
+
+  it('skips ticks once the daily compute budget is used', async () => {
+    const a = await spawn('alpha');
+    await call('agents.configure', { agent: a.id, budget: { dailyComputeSeconds: 5 } });
+    node.db.prepare("UPDATE ticks SET duration_ms = 6000 WHERE agent_id = ?").run(a.id);
+    const t = await call('agents.tick', { agent: a.id, message: 'more' });
+    expect(t.status).toBe('skipped');
+    expect(t.summary).toMatch(/daily compute budget used/);
+    expect(model.requests.length).toBe(0);
+  });
+
+  it('enforces the session limit and starts a new session when the agent is started again', async () => {
+    const a = await spawn('alpha', { autonomy: 'fully_autonomous', budget: { sessionSats: 100 } });
+    const first = await operatorInvoice(60);
+    const second = await operatorInvoice(80);
+    const lastToolResult = () => JSON.parse((model.requests.at(-1)!.messages.filter((m) => m.role === 'tool').at(-1) as { content: string }).content) as { ok: boolean; error?: string };
+    model.enqueue({ toolCalls: [{ name: 'pay_invoice', arguments: { invoice: first, reason: 'x' } }] }, { content: 'a' });
+    await call('agents.tick', { agent: a.id, message: 'pay first' });
+    model.enqueue({ toolCalls: [{ name: 'pay_invoice', arguments: { invoice: second, reason: 'y' } }] }, { content: 'b' });
+    await call('agents.tick', { agent: a.id, message: 'pay second' });
+    expect(lastToolResult()).toMatchObject({ ok: false, error: expect.stringMatching(/session sats limit/) });
+    await call('agents.stop', { agent: a.id });
+    await call('agents.start', { agent: a.id });
+    model.enqueue({ toolCalls: [{ name: 'pay_invoice', arguments: { invoice: second, reason: 'y' } }] }, { content: 'c' });
+    await call('agents.tick', { agent: a.id, message: 'pay second again' });
+    expect(lastToolResult()).toMatchObject({ ok: true, amountSats: 80 });
+    expect((await call('wallet.balance', { agent: a.id })).balanceSats).toBe(50_000 - 140);
+  });
+});

@@ -48,16 +48,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   }
   writeDaemonFile(opts.home, { pid: process.pid, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, home: opts.home, startedAt: node.startedAt });
 
-  const ready = { event: 'ready', pid: process.pid, home: opts.home, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, recovery };
-  if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n');
-  else {
-    process.stdout.write(`openagents daemon ready (pid ${process.pid})\n  home     ${opts.home}\n  api      ${urls.apiUrl}\n  console  ${urls.consoleUrl}#token=<see ${tokenFile}>\n`);
-    if (recovery.rolledBack.length || recovery.resumed.length || recovery.effectsCompleted) {
-      process.stdout.write(`  recovered after an unclean stop: ${recovery.rolledBack.length} ticks rolled back, ${recovery.resumed.length} resumed, ${recovery.effectsCompleted} pending effects completed\n`);
-    }
-  }
-
-  await new Promise<void>((resolve) => {
+  // Handlers are in place before the ready line, so a signal right after it stops cleanly.
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -74,4 +66,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+
+  const ready = { event: 'ready', pid: process.pid, home: opts.home, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, recovery };
+  if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n');
+  else {
+    process.stdout.write(`openagents daemon ready (pid ${process.pid})\n  home     ${opts.home}\n  api      ${urls.apiUrl}\n  console  ${urls.consoleUrl}#token=<see ${tokenFile}>\n`);
+    if (recovery.rolledBack.length || recovery.resumed.length || recovery.effectsCompleted) {
+      process.stdout.write(`  recovered after an unclean stop: ${recovery.rolledBack.length} ticks rolled back, ${recovery.resumed.length} resumed, ${recovery.effectsCompleted} pending effects completed\n`);
+    }
+  }
+  await stopped;
 }

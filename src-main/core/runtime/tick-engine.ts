@@ -151,7 +151,7 @@ export class TickEngine {
 
     if (nothingNew) {
       // The cheap path: one transaction, no model call.
-      return this.d.db.transaction(() => {
+      const idle = this.d.db.transaction(() => {
         this.checkLease(agent.id);
         const seq = this.s.nextSeq.get(agent.id) as number;
         const id = `${agent.id}:${seq}`;
@@ -161,6 +161,8 @@ export class TickEngine {
         this.scheduleHeartbeat(agent, now);
         return tickView(this.s.getTick.get(id) as TickRow);
       }).immediate();
+      this.d.events.emit('tick.finished', { agentId: agent.id, tickId: idle.id, status: idle.status, summary: idle.summary });
+      return idle;
     }
 
     // Daily compute budget is checked before a tick that may think.
