@@ -75,6 +75,9 @@ describe('openagents CLI without a daemon', () => {
     const tick = await cliJson<TickView>(t, ['agent', 'tick', 'scout', '--message', 'note this']);
     expect(tick).toMatchObject({ status: 'success', summary: 'remembered', modelCalls: 2 });
     expect(tick.costSats).toBeGreaterThan(0);
+    const history = await cliJson<{ direction: string; amountSats: number; kind: string }[]>(t, ['wallet', 'history']);
+    expect(history.map((h) => [h.direction, h.amountSats, h.kind])).toEqual(expect.arrayContaining([['out', 20000, 'payment'], ['in', 200000, 'faucet']]));
+    expect((await cli(t, ['agent', 'list'])).stdout).toMatch(/scout .*20,000 sats[\s\S]*not real money/);
     const human = await cli(t, ['agent', 'status', 'scout']);
     expect(human.stdout).toMatch(/cli tick/);
     expect(human.stdout).toMatch(/not real money/);

@@ -376,6 +376,15 @@ describe('budgets', () => {
     const t = await call('agents.tick', { agent: a.id, message: 'think' });
     expect(t.costSats).toBeGreaterThan(0);
     expect((await call('agents.status', { agent: a.id })).usage.dailySats).toBe(t.costSats);
+    const spend = (await call('receipts.list', { agent: a.id })).find((r) => r.kind === 'spend');
+    expect(spend?.body).toMatchObject({ data: { kind: 'model_call', backend: 'priced', cost_sats: t.costSats } });
+    expect(await call('receipts.verify', {})).toMatchObject({ invalid: [] });
+
+    await call('backends.setEnabled', { name: 'priced', enabled: false });
+    const off = await call('agents.tick', { agent: a.id, message: 'think again' });
+    expect(off.status).toBe('error');
+    expect(off.error).toMatch(/backend "priced" is disabled/);
+    expect(model.requests.length).toBe(1);
   });
 
   it('refuses memory beyond the storage budget', async () => {

@@ -198,7 +198,9 @@ agent
     }, (a) => `spawned ${a.name} (${a.id}) — ${a.lifecycle}, ${satsLabel(a.balanceSats)}, wallet account ${a.walletAccount}\n  ${a.npub}`);
   });
 agent.command('list').description('all agents').action(async () => {
-  await call('agents.list', {}, (list) => (list.length ? list.map(agentLine).join('\n') : 'no agents yet: `openagents agent spawn --name NAME`'));
+  await call('agents.list', {}, (list) => (list.length
+    ? [...list.map(agentLine), ...(list[0]!.network === 'devnet' ? [`(balances in ${DEVNET_LABEL})`] : [])].join('\n')
+    : 'no agents yet: `openagents agent spawn --name NAME`'));
 });
 agent.command('status <agent>').description('one agent in detail').action(async (a: string) => {
   await call('agents.status', { agent: a }, agentDetail);
@@ -310,7 +312,7 @@ wallet
   .option('--limit <n>', 'how many', intArg('limit', 1), 50)
   .description('payments in and out')
   .action(async (o: { agent?: string; limit: number }) => {
-    await call('wallet.history', { agent: o.agent, limit: o.limit }, (list) => (list.length ? list.map(txLine).join('\n') : 'no payments yet'));
+    await call('wallet.history', { agent: o.agent, limit: o.limit }, (list) => (list.length ? [...list.map(txLine), `(amounts in sats; on devnet: ${DEVNET_LABEL})`].join('\n') : 'no payments yet'));
   });
 wallet.command('faucet <sats>').description('devnet only: mint devnet sats into the operator wallet').action(async (sats: string) => {
   await call('wallet.faucet', { amountSats: intValue('sats', sats, 1) }, (v) => `operator balance ${satsLabel(v.balanceSats)} (${v.label})`);
@@ -337,6 +339,12 @@ backend
   });
 backend.command('list').description('configured backends (* = default)').action(async () => {
   await call('backends.list', {}, (list) => (list.length ? list.map(backendLine).join('\n') : 'no backends yet: `openagents backend add NAME --url URL --model M`'));
+});
+backend.command('enable <name>').description('let agents think through it again').action(async (name: string) => {
+  await call('backends.setEnabled', { name, enabled: true }, backendLine);
+});
+backend.command('disable <name>').description('stop agents from thinking through it').action(async (name: string) => {
+  await call('backends.setEnabled', { name, enabled: false }, backendLine);
 });
 backend.command('remove <name>').description('remove a backend and its stored key').action(async (name: string) => {
   await call('backends.remove', { name }, (v) => `removed ${v.removed}`);

@@ -80,6 +80,7 @@ export const procedures = {
   }).strict(),
   'backends.list': z.object({}).strict(),
   'backends.remove': z.object({ name: z.string().min(1) }).strict(),
+  'backends.setEnabled': z.object({ name: z.string().min(1), enabled: z.boolean() }).strict(),
 
   'receipts.verify': z.object({}).strict(),
   'receipts.list': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
@@ -250,6 +251,7 @@ export interface ProcedureOutputs {
   'backends.add': BackendView;
   'backends.list': BackendView[];
   'backends.remove': { removed: string };
+  'backends.setEnabled': BackendView;
   'receipts.verify': { total: number; valid: number; invalid: { id: string; reason: string }[] };
   'receipts.list': ReceiptView[];
 }

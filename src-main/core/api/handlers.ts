@@ -314,11 +314,9 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       return { balanceSats, label: DEVNET_LABEL };
     },
 
-    'backends.add': async (input) => {
-      const b = router.add(input);
-      return b;
-    },
+    'backends.add': async (input) => router.add(input),
     'backends.list': async () => router.list(),
+    'backends.setEnabled': async (input) => router.setEnabled(input.name, input.enabled),
     'backends.remove': async (input) => {
       router.remove(input.name);
       return { removed: input.name };

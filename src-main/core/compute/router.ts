@@ -90,6 +90,14 @@ export class BackendRouter {
     this.cache.delete(name);
   }
 
+  /** A disabled backend is never called; agents routed to it fail their ticks with a clear error. */
+  setEnabled(name: string, enabled: boolean): BackendConfig {
+    if (this.db.prepare('UPDATE backends SET enabled = ? WHERE name = ?').run(enabled ? 1 : 0, name).changes === 0) {
+      throw new AppError('NOT_FOUND', `no backend named "${name}"`);
+    }
+    return this.get(name)!;
+  }
+
   /** The agent's route if set and enabled, else the default backend. */
   resolve(route: string | null): { config: BackendConfig; backend: ChatBackend } {
     let config: BackendConfig | null;

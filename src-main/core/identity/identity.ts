@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import { AppError } from '../errors.js';
 import type { Network } from '../config.js';
+import { HDKey } from '@scure/bip32';
 import { agentAccount, deriveSecretKey, devnetWalletPath, newMnemonic, normalizeMnemonic, nostrPath, npub, publicKeyHex, seedFromMnemonic } from './keys.js';
 import type { SecretStore } from './secrets.js';
 
@@ -20,6 +21,7 @@ export interface IdentityStatus {
  */
 export class IdentityService {
   private seed: Uint8Array | null = null;
+  private master: HDKey | null = null;
 
   constructor(private readonly db: Db, private readonly secrets: SecretStore) {}
 
@@ -65,15 +67,27 @@ export class IdentityService {
     return this.seed;
   }
 
+  /** The BIP-32 root, derived from the seed once per process. */
+  private root(): HDKey {
+    if (!this.master) this.master = HDKey.fromMasterSeed(this.getSeed());
+    return this.master;
+  }
+
+  private derive(pathStr: string): Uint8Array {
+    const key = this.root().derive(pathStr).privateKey;
+    if (!key) throw new Error(`no private key at ${pathStr}`);
+    return key;
+  }
+
   operatorSecretKey(): Uint8Array {
-    return deriveSecretKey(this.getSeed(), nostrPath(0));
+    return this.derive(nostrPath(0));
   }
 
   agentSecretKey(agentIndex: number): Uint8Array {
-    return deriveSecretKey(this.getSeed(), nostrPath(agentAccount(agentIndex)));
+    return this.derive(nostrPath(agentAccount(agentIndex)));
   }
 
   walletSecretKey(account: number): Uint8Array {
-    return deriveSecretKey(this.getSeed(), devnetWalletPath(account));
+    return this.derive(devnetWalletPath(account));
   }
 }

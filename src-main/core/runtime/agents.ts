@@ -53,6 +53,18 @@ interface AgentRow {
   updated_at: number;
 }
 
+// Budgets are validated when written; reading reuses the parsed object per stored text.
+const parsedBudgets = new Map<string, BudgetLimits>();
+function parseBudget(text: string): BudgetLimits {
+  let b = parsedBudgets.get(text);
+  if (!b) {
+    b = BudgetLimitsSchema.parse(JSON.parse(text));
+    if (parsedBudgets.size > 1000) parsedBudgets.clear();
+    parsedBudgets.set(text, b);
+  }
+  return { ...b };
+}
+
 function fromRow(r: AgentRow): Agent {
   return {
     id: r.id,
@@ -64,7 +76,7 @@ function fromRow(r: AgentRow): Agent {
     approvalThresholdSats: r.approval_threshold_sats,
     heartbeatSeconds: r.heartbeat_seconds,
     maxSteps: r.max_steps,
-    budget: BudgetLimitsSchema.parse(JSON.parse(r.budget)),
+    budget: parseBudget(r.budget),
     hibernateThresholdSats: r.hibernate_threshold_sats,
     backend: r.backend,
     instructions: r.instructions,
@@ -157,7 +169,7 @@ export class AgentStore {
       approvalThresholdSats: ['approval_threshold_sats', (v) => v],
       heartbeatSeconds: ['heartbeat_seconds', (v) => v],
       maxSteps: ['max_steps', (v) => v],
-      budget: ['budget', (v) => JSON.stringify(v)],
+      budget: ['budget', (v) => JSON.stringify(BudgetLimitsSchema.parse(v))],
       hibernateThresholdSats: ['hibernate_threshold_sats', (v) => v],
       backend: ['backend', (v) => v],
       instructions: ['instructions', (v) => v],

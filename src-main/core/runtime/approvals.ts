@@ -148,7 +148,4 @@ export class ApprovalQueue {
     return rows;
   }
 
-  hasUnseenOutcomes(agentId: string): boolean {
-    return this.db.prepare("SELECT 1 FROM approvals WHERE agent_id = ? AND status != 'pending' AND seen_tick_id IS NULL LIMIT 1").get(agentId) !== undefined;
-  }
 }

@@ -98,9 +98,12 @@ export class TickEngine {
       consumeTrigger: db.prepare("UPDATE triggers SET status = 'consumed', tick_id = ? WHERE id = ? AND status = 'pending'"),
       dropTrigger: db.prepare("UPDATE triggers SET status = 'dropped', tick_id = ? WHERE id = ?"),
       unseenMessages: db.prepare('SELECT id, from_kind, from_ref, content, created_at FROM messages WHERE to_agent = ? AND seen_tick_id IS NULL ORDER BY id LIMIT 50'),
-      anyUnseenMessage: db.prepare('SELECT 1 FROM messages WHERE to_agent = ? AND seen_tick_id IS NULL LIMIT 1'),
+      // One query for "anything new since the last tick": unseen messages, decided approvals
+      // not yet perceived, incoming payments.
+      anythingNew: db.prepare(`SELECT EXISTS (SELECT 1 FROM messages WHERE to_agent = ? AND seen_tick_id IS NULL)
+        OR EXISTS (SELECT 1 FROM approvals WHERE agent_id = ? AND status != 'pending' AND seen_tick_id IS NULL)
+        OR EXISTS (SELECT 1 FROM payments WHERE wallet_id = ? AND direction = 'in' AND status = 'succeeded' AND settled_at > ?)`).pluck(),
       markMessages: db.prepare('UPDATE messages SET seen_tick_id = ? WHERE to_agent = ? AND seen_tick_id IS NULL AND id <= ?'),
-      anyIncoming: db.prepare("SELECT 1 FROM payments WHERE wallet_id = ? AND direction = 'in' AND status = 'succeeded' AND settled_at > ? LIMIT 1"),
       agentTicked: db.prepare('UPDATE agents SET tick_count = tick_count + 1, last_tick_at = ?, consecutive_failures = ? WHERE id = ?'),
       setAlarm: db.prepare("INSERT INTO alarms (agent_id, due_at, kind) VALUES (?, ?, 'heartbeat') ON CONFLICT(agent_id) DO UPDATE SET due_at = excluded.due_at"),
       trajectory: db.prepare('INSERT INTO trajectory (tick_id, agent_id, step, type, content, tokens_in, tokens_out, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -144,22 +147,23 @@ export class TickEngine {
     }
     const wallet = this.d.wallets.agent(agent);
     const sinceLastTick = agent.lastTickAt ?? agent.createdAt;
-    const nothingNew = triggerKind === 'heartbeat'
-      && this.s.anyUnseenMessage.get(agent.id) === undefined
-      && !this.d.approvals.hasUnseenOutcomes(agent.id)
-      && this.s.anyIncoming.get(wallet.id, sinceLastTick) === undefined;
+    const nothingNew = triggerKind === 'heartbeat' && this.s.anythingNew.get(agent.id, agent.id, wallet.id, sinceLastTick) === 0;
 
     if (nothingNew) {
       // The cheap path: one transaction, no model call.
-      const idle = this.d.db.transaction(() => {
+      const idle = this.d.db.transaction((): TickView => {
         this.checkLease(agent.id);
         const seq = this.s.nextSeq.get(agent.id) as number;
         const id = `${agent.id}:${seq}`;
         const now = Date.now();
+        const summary = 'nothing new to perceive';
         this.s.insertIdleTick.run(id, agent.id, seq, null, 'heartbeat', started, now, now - started, this.d.leases.owner);
         this.s.agentTicked.run(now, 0, agent.id);
         this.scheduleHeartbeat(agent, now);
-        return tickView(this.s.getTick.get(id) as TickRow);
+        return {
+          id, agentId: agent.id, seq, triggerKind: 'heartbeat', status: 'success', phase: 'done', startedAt: started, finishedAt: now,
+          durationMs: now - started, steps: 0, actions: 0, modelCalls: 0, costSats: 0, summary, error: null, recovery: null,
+        };
       }).immediate();
       this.d.events.emit('tick.finished', { agentId: agent.id, tickId: idle.id, status: idle.status, summary: idle.summary });
       return idle;
@@ -302,6 +306,9 @@ export class TickEngine {
         this.d.costs.record({ agentId: st.agent.id, tickId: st.tickId, backend: config.name, model: response.model || config.model, inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costSats: cost, durationMs: now - callStarted, ok: true, now });
         st.modelCalls++;
         st.costSats += cost;
+        if (cost > 0) {
+          this.d.receipts.issue('spend', st.agent.id, { tick: st.tickId, step: st.step, kind: 'model_call', backend: config.name, model: response.model || config.model, input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cost_sats: cost }, now);
+        }
         this.record(st, 'think', { content: response.message.content, tool_calls: response.message.toolCalls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })), finish_reason: response.finishReason, cost_sats: cost }, { in: response.usage.inputTokens, out: response.usage.outputTokens });
         this.progress(st, 'act');
       })();
