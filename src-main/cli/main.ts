@@ -303,8 +303,7 @@ wallet
   .option('--amount <sats>', 'amount for an invoice without one', intArg('amount', 1))
   .option('--max-fee <sats>', 'highest fee to accept', intArg('max fee'), 10)
   .action(async (bolt11: string, o: { amount?: number; maxFee: number }) => {
-    await call('wallet.pay', { invoice: bolt11, amountSats: o.amount, maxFeeSats: o.maxFee }, (v) => `paid ${satsLabel(v.amountSats)} (fee ${v.feeSats}); payment hash ${v.paymentHash}`,
-      (v) => ({ paymentHash: v.paymentHash, amountSats: v.amountSats, feeSats: v.feeSats, settledAt: v.settledAt, preimage: v.preimage }));
+    await call('wallet.pay', { invoice: bolt11, amountSats: o.amount, maxFeeSats: o.maxFee }, (v) => `paid ${satsLabel(v.amountSats)} (fee ${v.feeSats}); payment hash ${v.paymentHash}`);
   });
 wallet
   .command('history')

@@ -91,20 +91,7 @@ function fromRow(r: AgentRow): Agent {
   };
 }
 
-export interface NewAgent {
-  id: string;
-  name: string;
-  keyIndex: number;
-  pubkey: string;
-  autonomy: Autonomy;
-  approvalThresholdSats: number;
-  heartbeatSeconds: number;
-  maxSteps: number;
-  budget: BudgetLimits;
-  hibernateThresholdSats: number;
-  instructions: string;
-  now: number;
-}
+export type NewAgent = Pick<Agent, 'id' | 'name' | 'keyIndex' | 'pubkey' | 'autonomy' | 'approvalThresholdSats' | 'heartbeatSeconds' | 'maxSteps' | 'budget' | 'hibernateThresholdSats' | 'instructions'> & { now: number };
 
 /** The agents table. */
 export class AgentStore {
