@@ -291,6 +291,25 @@ describe('money', () => {
     expect((await callError('agents.start', { agent: 'poor' })).code).toBe('AGENT_NOT_RUNNABLE');
   });
 
+  it('dies at zero balance, stays dead on its own, and is revived only by the operator', async () => {
+    const a = await call('agents.spawn', { name: 'spender', autonomy: 'fully_autonomous', bootstrapSats: 150 });
+    expect(a.lifecycle).toBe('active');
+    await node.runtime.tickNow(a.id, node.triggers.next(a.id)!);
+    const invoice = await operatorInvoice(150);
+    model.enqueue({ toolCalls: [{ name: 'pay_invoice', arguments: { invoice, reason: 'everything' } }] }, { content: 'spent it all' });
+    await call('agents.tick', { agent: a.id, message: 'spend it all' });
+    const dead = await call('agents.status', { agent: a.id });
+    expect(dead).toMatchObject({ lifecycle: 'dead', balanceSats: 0 });
+    expect((await callError('agents.tick', { agent: a.id, message: 'wake up' })).code).toBe('AGENT_NOT_RUNNABLE');
+    expect((await callError('agents.start', { agent: a.id })).message).toMatch(/no sats/);
+    await call('agents.fund', { agent: a.id, amountSats: 1000 });
+    expect((await call('agents.status', { agent: a.id })).lifecycle).toBe('dead'); // funds alone do not revive it
+    // Revived with 1000 sats against an observed burn of 150/day: under 7 days of runway.
+    expect((await call('agents.start', { agent: a.id })).lifecycle).toBe('low_balance');
+    await call('agents.fund', { agent: a.id, amountSats: 1000 });
+    expect((await call('agents.status', { agent: a.id })).lifecycle).toBe('active');
+  });
+
   it('validates every input with a typed error', async () => {
     expect(await callError('agents.fund', { agent: 'nobody', amountSats: 5 })).toMatchObject({ code: 'NOT_FOUND' });
     expect(await callError('agents.fund', { agent: 'x', amountSats: 1.5 })).toMatchObject({ code: 'BAD_INPUT' });

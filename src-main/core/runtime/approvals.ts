@@ -31,13 +31,17 @@ const SELECT = 'SELECT approvals.*, agents.name AS agent_name FROM approvals JOI
  * Every decision gets a receipt and wakes the agent, which sees the outcome next tick.
  */
 export class ApprovalQueue {
+  private readonly overdue;
+
   constructor(
     private readonly db: Db,
     private readonly outbox: Outbox,
     private readonly receipts: ReceiptLog,
     private readonly triggers: TriggerQueue,
     private readonly events: EventBus,
-  ) {}
+  ) {
+    this.overdue = db.prepare("SELECT id, agent_id, action, amount_sats FROM approvals WHERE status = 'pending' AND expires_at <= ?");
+  }
 
   /** Call inside the step transaction that decided the action needs approval. */
   request(r: { agentId: string; tickId: string | null; action: string; description: string; amountSats: number; payload: object; now: number; ttlMs?: number }): string {
@@ -125,7 +129,7 @@ export class ApprovalQueue {
 
   /** Marks overdue requests expired (they never execute) and wakes their agents. */
   expireDue(now = Date.now()): string[] {
-    const due = this.db.prepare("SELECT id, agent_id, action, amount_sats FROM approvals WHERE status = 'pending' AND expires_at <= ?").all(now) as { id: string; agent_id: string; action: string; amount_sats: number }[];
+    const due = this.overdue.all(now) as { id: string; agent_id: string; action: string; amount_sats: number }[];
     if (due.length === 0) return [];
     this.db.transaction(() => {
       for (const d of due) {
