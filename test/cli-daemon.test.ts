@@ -156,14 +156,23 @@ describe('openagents daemon', () => {
     expect((await cliJson<SystemStatus>(t, ['status'])).mode).toBe('direct');
   });
 
-  it('refuses a second daemon on the same home', async () => {
+  it('refuses a second daemon on the same home, and keeps the relay port across restarts', async () => {
     const t = testEnv();
     await cliJson(t, ['init']);
     const d = await startDaemon(t);
+    const relayUrl = d.ready.relayUrl;
+    expect(relayUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     try {
       await expect(startDaemon(t)).rejects.toThrow(/in use by another process/);
     } finally {
       await d.stop();
+    }
+    const again = await startDaemon(t);
+    try {
+      expect(again.ready.relayUrl).toBe(relayUrl);
+      expect(JSON.parse(readFileSync(path.join(t.home, 'daemon.json'), 'utf8')).relayUrl).toBe(relayUrl);
+    } finally {
+      await again.stop();
     }
   });
 });

@@ -10,6 +10,8 @@ export interface DaemonInfo {
   tokenFile: string;
   home: string;
   startedAt: number;
+  /** The embedded relay's ws:// URL (devnet), or null. */
+  relayUrl: string | null;
 }
 
 export function daemonFilePath(home: string): string {

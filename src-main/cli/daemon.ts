@@ -13,6 +13,8 @@ export interface DaemonOptions {
   port: number;
   host: string;
   json: boolean;
+  relayPort?: number | undefined;
+  relayLan?: boolean | undefined;
 }
 
 /**
@@ -27,7 +29,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   if (opts.host !== '127.0.0.1' && opts.host !== 'localhost' && opts.host !== '::1') {
     log(`warning: the API is bound to ${opts.host}; anyone who can reach it and holds the token controls this node`);
   }
-  const node = new OpenAgentsNode({ home: opts.home, devnetDir: opts.devnetDir, passphrase: opts.passphrase, mode: 'daemon', log });
+  if (opts.relayLan) log('warning: the embedded relay is exposed on the LAN (--relay-lan); anyone on the network can read and write its public events');
+  const node = new OpenAgentsNode({ home: opts.home, devnetDir: opts.devnetDir, passphrase: opts.passphrase, mode: 'daemon', log, relayPort: opts.relayPort, relayLan: opts.relayLan });
   let recovery;
   try {
     recovery = await node.start();
@@ -46,7 +49,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     await node.stop();
     throw toAppError(err);
   }
-  writeDaemonFile(opts.home, { pid: process.pid, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, home: opts.home, startedAt: node.startedAt });
+  writeDaemonFile(opts.home, { pid: process.pid, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, home: opts.home, startedAt: node.startedAt, relayUrl: node.nostr.embeddedRelayUrl });
 
   // Handlers are in place before the ready line, so a signal right after it stops cleanly.
   const stopped = new Promise<void>((resolve) => {
@@ -67,10 +70,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
 
-  const ready = { event: 'ready', pid: process.pid, home: opts.home, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, tokenFile, recovery };
+  const relayUrl = node.nostr.embeddedRelayUrl;
+  const ready = { event: 'ready', pid: process.pid, home: opts.home, apiUrl: urls.apiUrl, consoleUrl: urls.consoleUrl, relayUrl, tokenFile, recovery };
   if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n');
   else {
-    process.stdout.write(`openagents daemon ready (pid ${process.pid})\n  home     ${opts.home}\n  api      ${urls.apiUrl}\n  console  ${urls.consoleUrl}#token=<see ${tokenFile}>\n`);
+    process.stdout.write(`openagents daemon ready (pid ${process.pid})\n  home     ${opts.home}\n  api      ${urls.apiUrl}\n  console  ${urls.consoleUrl}#token=<see ${tokenFile}>\n${relayUrl ? `  relay    ${relayUrl}\n` : ''}`);
     if (recovery.rolledBack.length || recovery.resumed.length || recovery.effectsCompleted) {
       process.stdout.write(`  recovered after an unclean stop: ${recovery.rolledBack.length} ticks rolled back, ${recovery.resumed.length} resumed, ${recovery.effectsCompleted} pending effects completed\n`);
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type {
-  AgentStatus, AgentSummary, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, TickView, WalletTxView,
+  AgentStatus, AgentSummary, AllowListView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
 } from '../core/api/contract.js';
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
@@ -349,6 +349,70 @@ backend.command('remove <name>').description('remove a backend and its stored ke
   await call('backends.remove', { name }, (v) => `removed ${v.removed}`);
 });
 
+// ---- Nostr ----
+function relaysText(v: RelaysView): string {
+  const lines = v.configured.map((u) => {
+    const url = u === 'embedded' ? v.embeddedRelay : u;
+    const st = v.relays.find((r) => r.url === url || r.url === `${url}/`);
+    const state = st ? `${st.state}${st.latencyMs !== null ? `, ${st.latencyMs} ms` : ''}${st.lastError ? ` — ${st.lastError}` : ''}` : 'not connected (relays run in the daemon)';
+    return `${u === 'embedded' ? `embedded (${v.embeddedRelay ?? 'runs with the daemon'})` : u}  ${state}`;
+  });
+  return [...lines, `${v.pendingEvents} events waiting to be published`].join('\n');
+}
+const relays = program.command('relays').description('the Nostr relays of this network');
+relays.command('list').description('configured relays and their status').action(async () => {
+  await call('relays.list', {}, relaysText);
+});
+relays.command('add <url>').description('add a relay (ws:// or wss://, or "embedded")').action(async (url: string) => {
+  await call('relays.add', { url }, relaysText);
+});
+relays.command('remove <url>').description('remove a relay').action(async (url: string) => {
+  await call('relays.remove', { url }, relaysText);
+});
+const nostrCmd = program.command('nostr').description('debug helpers: publish and query raw events');
+nostrCmd
+  .command('publish')
+  .description('sign (operator key, or --as AGENT) and publish an event')
+  .requiredOption('--kind <n>', 'event kind', intArg('kind'))
+  .option('--content <text>', 'content', '')
+  .option('--tag <name=value...>', 'tags, e.g. --tag p=<hex> --tag t=test (repeatable)')
+  .option('--as <agent>', 'sign with this agent’s key')
+  .action(async (o: { kind: number; content: string; tag?: string[]; as?: string }) => {
+    const tags = (o.tag ?? []).map((t) => {
+      const i = t.indexOf('=');
+      if (i <= 0) throw new AppError('BAD_INPUT', `tag must be name=value, got "${t}"`);
+      return [t.slice(0, i), ...t.slice(i + 1).split(',')];
+    });
+    await call('nostr.publish', { kind: o.kind, content: o.content, tags, as: o.as }, (v) => [`event ${v.id}`, ...v.results.map((r) => `  ${r.ok ? 'ok ' : 'FAIL'} ${r.url} ${r.message}`)].join('\n'));
+  });
+nostrCmd
+  .command('query <filter>')
+  .description('events matching a NIP-01 filter given as JSON, e.g. \'{"kinds":[39200],"limit":10}\'')
+  .action(async (filterText: string) => {
+    let filter: unknown;
+    try {
+      filter = JSON.parse(filterText);
+    } catch (err) {
+      throw new AppError('BAD_INPUT', `filter is not JSON: ${(err as Error).message}`);
+    }
+    await call('nostr.query', { filter }, (list) => list.map((e) => JSON.stringify(e)).join('\n') || 'no events');
+  });
+agent.command('dm <agent> <text>').description('send the agent a direct message (NIP-17) as the operator').action(async (a: string, text: string) => {
+  await call('agents.dm', { agent: a, message: text }, (v) => (v.published ? `sent (event ${v.eventId})` : `queued (event ${v.eventId}); it goes out when the daemon runs`));
+});
+const allowText = (v: AllowListView): string => `${v.agent}: woken by the operator, this home's agents${v.anyone ? ', and anyone' : ''}${v.allowed.length ? `, and ${v.allowed.join(', ')}` : ''}${v.denied.length ? `; never by ${v.denied.join(', ')}` : ''}`;
+agent
+  .command('allow <agent> [npubs...]')
+  .description('let these npubs (or --anyone) wake the agent over Nostr')
+  .option('--anyone', 'anyone may wake it')
+  .option('--only-listed', 'undo --anyone')
+  .action(async (a: string, npubs: string[], o: { anyone?: boolean; onlyListed?: boolean }) => {
+    await call('agents.allow', { agent: a, pubkeys: npubs, anyone: o.anyone ? true : o.onlyListed ? false : undefined }, allowText);
+  });
+agent.command('deny <agent> <npubs...>').description('never let these npubs wake the agent').action(async (a: string, npubs: string[]) => {
+  await call('agents.deny', { agent: a, pubkeys: npubs }, allowText);
+});
+
 // ---- receipts ----
 const receipts = program.command('receipts').description('signed receipts of every consequential action');
 receipts.command('verify').description('check the hash and signature of every receipt').action(async () => {
@@ -372,8 +436,10 @@ program
   .description('run the runtime, scheduler and wallet for this home, serving the API on 127.0.0.1')
   .option('--port <port>', 'API/console port (default: any free port)', intArg('port'), 0)
   .option('--host <host>', 'bind address (default 127.0.0.1; anything else exposes the API beyond this machine)', '127.0.0.1')
-  .action(async (o: { port: number; host: string }) => {
-    await runDaemon({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, port: o.port, host: o.host, json: globals().json === true });
+  .option('--relay-port <port>', 'embedded relay port (default: the one this home used last, else any free port)', intArg('relay port'))
+  .option('--relay-lan', 'expose the embedded relay on the LAN (off by default)')
+  .action(async (o: { port: number; host: string; relayPort?: number; relayLan?: boolean }) => {
+    await runDaemon({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, port: o.port, host: o.host, json: globals().json === true, relayPort: o.relayPort, relayLan: o.relayLan });
   });
 
 async function main(): Promise<void> {

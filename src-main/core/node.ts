@@ -26,6 +26,8 @@ import { TickEngine } from './runtime/tick-engine.js';
 import { Runtime, type RecoveryReport } from './runtime/runtime.js';
 import { IncomingWatcher } from './wallet/incoming-watcher.js';
 import { publicKeyHex } from './identity/keys.js';
+import { NostrService } from './nostr/service.js';
+import type { Agent } from './runtime/agents.js';
 
 export type NodeMode = 'daemon' | 'direct' | 'electron';
 
@@ -40,6 +42,10 @@ export interface NodeOptions {
   concurrency?: number;
   /** How often incoming invoices are checked for settlement. */
   incomingPollMs?: number;
+  /** Speak Nostr (relay pool, embedded relay on devnet). Default: daemon and electron yes, direct no. */
+  nostr?: boolean;
+  relayPort?: number | undefined;
+  relayLan?: boolean | undefined;
 }
 
 /**
@@ -70,6 +76,7 @@ export class OpenAgentsNode {
   readonly engine: TickEngine;
   readonly runtime: Runtime;
   readonly incoming: IncomingWatcher;
+  readonly nostr: NostrService;
   readonly startedAt = Date.now();
   private readonly signers = new Map<string, { pubkey: string; secretKey: Uint8Array }>();
   private started = false;
@@ -96,11 +103,25 @@ export class OpenAgentsNode {
     });
     this.receipts = new ReceiptLog(this.db, (agentId) => this.signer(agentId));
     this.triggers = new TriggerQueue(this.db);
+    const agentKey = (agent: Agent): Uint8Array => this.signer(agent.id).secretKey;
+    this.nostr = new NostrService(this.db, this.agents, this.triggers, {
+      agentSecretKey: agentKey,
+      operatorSecretKey: () => this.signer(null).secretKey,
+      operatorPubkey: () => this.signer(null).pubkey,
+    }, () => this.network(), (agent) => {
+      const route = agent.backend ? this.router.get(agent.backend) : this.router.list().find((b) => b.isDefault);
+      return route?.model ?? 'unknown';
+    }, { home: options.home, embeddedRelay: true, relayPort: options.relayPort, relayLan: options.relayLan, log });
     this.outbox = new Outbox({
       db: this.db, agents: this.agents, wallets: this.wallets, payments: this.payments, gate: this.gate,
       decodeInvoice: (b) => this.devnet.decodeInvoice(b), receipts: this.receipts, triggers: this.triggers, events: this.events,
+      messenger: () => (this.nostr.active ? { send: (from, to, content) => this.nostr.messenger.send(from, to, content), flush: () => this.nostr.outbox.kick() } : null),
     });
     this.approvals = new ApprovalQueue(this.db, this.outbox, this.receipts, this.triggers, this.events);
+    this.approvals.onDecision = (agentId, approvalId, decision, reason) => {
+      const agent = this.agents.get(agentId);
+      if (agent) this.nostr.mirror.approvalDecided(agent, { id: approvalId, decision, reason });
+    };
     this.lifecycle = new LifecycleManager(this.agents, this.wallets, this.meter, this.events);
     this.leases = new Leases(this.db, `${options.mode}:${process.pid}`);
     this.engine = new TickEngine({
@@ -108,6 +129,8 @@ export class OpenAgentsNode {
       meter: this.meter, router: this.router, costs: this.costs, wallets: this.wallets, payments: this.payments, receipts: this.receipts,
       lifecycle: this.lifecycle, leases: this.leases, events: this.events, decodeInvoice: (b) => this.devnet.decodeInvoice(b),
       perAgentLease: options.mode === 'direct',
+      mirror: { agent: this.nostr.mirror, flush: () => this.nostr.outbox.kick() },
+      channels: this.nostr.channels,
     });
     this.runtime = new Runtime(this.db, this.engine, this.agents, this.triggers, this.approvals, this.outbox, {
       concurrency: options.concurrency ?? 4,
@@ -164,7 +187,18 @@ export class OpenAgentsNode {
     const report = this.identity.status().initialized ? await this.runtime.recover() : { rolledBack: [], resumed: [], effectsCompleted: 0 };
     this.runtime.start();
     this.incoming.start();
+    await this.startNostr();
     return report;
+  }
+
+  private nostrWanted(): boolean {
+    return this.options.nostr ?? this.options.mode !== 'direct';
+  }
+
+  /** Starts Nostr once the home has an identity (at start, or right after `init` on a running node). */
+  async startNostr(): Promise<void> {
+    if (!this.started || !this.nostrWanted() || this.nostr.active || !this.identity.status().initialized) return;
+    await this.nostr.start();
   }
 
   /** Direct mode (a CLI without a daemon): recover what a crash left, but run no scheduler. */
@@ -176,6 +210,7 @@ export class OpenAgentsNode {
   }
 
   async stop(): Promise<void> {
+    await this.nostr.stop();
     this.incoming.stop();
     await this.runtime.stop();
     if (this.started) this.leases.releaseAll();

@@ -59,7 +59,7 @@ export async function cliJson<T = unknown>(t: TestEnv, args: string[], opts: { e
 
 export interface DaemonHandle {
   proc: ChildProcessWithoutNullStreams;
-  ready: { pid: number; apiUrl: string; consoleUrl: string; tokenFile: string; recovery: { rolledBack: string[]; resumed: string[]; effectsCompleted: number } };
+  ready: { pid: number; apiUrl: string; consoleUrl: string; relayUrl: string | null; tokenFile: string; recovery: { rolledBack: string[]; resumed: string[]; effectsCompleted: number } };
   stderr: () => string;
   stop: () => Promise<number | null>;
   kill: () => Promise<void>;

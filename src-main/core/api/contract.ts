@@ -82,6 +82,20 @@ export const procedures = {
   'backends.remove': z.object({ name: z.string().min(1) }).strict(),
   'backends.setEnabled': z.object({ name: z.string().min(1), enabled: z.boolean() }).strict(),
 
+  'relays.list': z.object({}).strict(),
+  'relays.add': z.object({ url: z.string().min(1).max(500) }).strict(),
+  'relays.remove': z.object({ url: z.string().min(1).max(500) }).strict(),
+  'nostr.publish': z.object({
+    kind: z.number().int().min(0).max(65535),
+    content: z.string().max(100_000).default(''),
+    tags: z.array(z.array(z.string().max(10_000)).min(1)).max(200).default([]),
+    as: agentRef.optional(),
+  }).strict(),
+  'nostr.query': z.object({ filter: z.record(z.string(), z.unknown()), timeoutMs: z.number().int().min(100).max(30_000).default(3000) }).strict(),
+  'agents.dm': z.object({ agent: agentRef, message: z.string().min(1).max(20_000) }).strict(),
+  'agents.allow': z.object({ agent: agentRef, pubkeys: z.array(z.string().min(1)).max(1000).default([]), anyone: z.boolean().optional() }).strict(),
+  'agents.deny': z.object({ agent: agentRef, pubkeys: z.array(z.string().min(1)).min(1).max(1000) }).strict(),
+
   'receipts.verify': z.object({}).strict(),
   'receipts.list': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
 } as const;
@@ -209,6 +223,13 @@ export interface BackendView {
   costInSatsPer1k: number; costOutSatsPer1k: number; enabled: boolean; isDefault: boolean;
 }
 
+export interface RelayStatusView {
+  url: string; state: 'connecting' | 'connected' | 'error' | 'closed'; lastError: string | null; latencyMs: number | null; connectedAt: number | null; reconnects: number;
+}
+export interface RelaysView { configured: string[]; relays: RelayStatusView[]; embeddedRelay: string | null; pendingEvents: number }
+export interface NostrEventView { id: string; pubkey: string; kind: number; created_at: number; tags: string[][]; content: string; sig: string }
+export interface AllowListView { agent: string; anyone: boolean; allowed: string[]; denied: string[] }
+
 export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }
 
 export interface SystemStatus {
@@ -216,6 +237,7 @@ export interface SystemStatus {
   network: NetworkName | null;
   initialized: boolean;
   mode: 'daemon' | 'direct' | 'electron';
+  relayUrl: string | null;
   pid: number;
   startedAt: number;
   agents: number;
@@ -252,6 +274,14 @@ export interface ProcedureOutputs {
   'backends.list': BackendView[];
   'backends.remove': { removed: string };
   'backends.setEnabled': BackendView;
+  'relays.list': RelaysView;
+  'relays.add': RelaysView;
+  'relays.remove': RelaysView;
+  'nostr.publish': { id: string; results: { url: string; ok: boolean; message: string }[] };
+  'nostr.query': NostrEventView[];
+  'agents.dm': { eventId: string; published: boolean };
+  'agents.allow': AllowListView;
+  'agents.deny': AllowListView;
   'receipts.verify': { total: number; valid: number; invalid: { id: string; reason: string }[] };
   'receipts.list': ReceiptView[];
 }

@@ -1,7 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, toAppError } from '../errors.js';
 import { DEVNET_LABEL } from '../config.js';
-import { npub, publicKeyHex } from '../identity/keys.js';
+import { npub, parsePubkey, publicKeyHex } from '../identity/keys.js';
+import { finalizeEvent } from 'nostr-tools/pure';
+import { wrapEvent } from 'nostr-tools/nip17';
+import type { Filter } from 'nostr-tools';
 import type { OpenAgentsNode } from '../node.js';
 import type { Agent } from '../runtime/agents.js';
 import { DEFAULT_APPROVAL_THRESHOLD_SATS } from '../runtime/autonomy.js';
@@ -46,7 +49,33 @@ export async function dispatch(handlers: Handlers, name: string, rawInput: unkno
 const DEFAULT_HIBERNATE_THRESHOLD_SATS = 100;
 
 export function createHandlers(node: OpenAgentsNode): Handlers {
-  const { db, agents, identity, wallets, approvals, router, receipts, runtime, triggers, lifecycle, meter, engine } = node;
+  const { db, agents, identity, wallets, approvals, router, receipts, runtime, triggers, lifecycle, meter, engine, nostr } = node;
+
+  /** Re-publishes the agent's NIP-SA profile, schedule, goals and state after a change. */
+  async function mirror(agent: Agent): Promise<void> {
+    const balance = await wallets.agent(agent).wallet.balance();
+    db.transaction(() => nostr.mirror.agentChanged(agent, balance, (nextTickAt.get(agent.id) as number | undefined) ?? null))();
+    nostr.outbox.kick();
+  }
+
+  function requireRelays(what: string): void {
+    if (!nostr.active) throw new AppError('DAEMON_UNAVAILABLE', `${what} needs the relays, which run in the daemon: start \`openagents daemon\``);
+  }
+
+  function allowList(agent: Agent) {
+    const rows = db.prepare('SELECT pubkey, allowed FROM agent_allow WHERE agent_id = ? ORDER BY created_at').all(agent.id) as { pubkey: string; allowed: number }[];
+    const anyone = (db.prepare('SELECT allow_anyone FROM agents WHERE id = ?').pluck().get(agent.id) as number) === 1;
+    return { agent: agent.name, anyone, allowed: rows.filter((r) => r.allowed === 1).map((r) => npub(r.pubkey)), denied: rows.filter((r) => r.allowed === 0).map((r) => npub(r.pubkey)) };
+  }
+
+  function pubkeysOf(list: string[]): string[] {
+    return list.map((p) => {
+      const local = agents.find(p);
+      const pk = local?.pubkey ?? parsePubkey(p);
+      if (!pk) throw new AppError('BAD_INPUT', `not an npub, hex pubkey or agent of this home: "${p}"`);
+      return pk;
+    });
+  }
 
   const nextTickAt = db.prepare('SELECT due_at FROM alarms WHERE agent_id = ?').pluck();
 
@@ -133,6 +162,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
         agents: id.initialized ? (db.prepare("SELECT COUNT(*) FROM agents WHERE lifecycle != 'terminated'").pluck().get() as number) : 0,
         pendingApprovals: id.initialized ? approvals.pendingCount() : 0,
         label: id.network === 'devnet' ? DEVNET_LABEL : '',
+        relayUrl: nostr.embeddedRelayUrl,
       };
     },
 
@@ -142,6 +172,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       }
       const r = identity.init({ importMnemonic: input.importMnemonic, network: input.network });
       wallets.operator();
+      await node.startNostr();
       return { pubkey: r.pubkey, npub: r.npub, network: input.network, imported: r.imported, mnemonic: r.mnemonic };
     },
     'identity.status': async () => identity.status(),
@@ -186,6 +217,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       }
       agent = agents.get(id)!;
       engine.scheduleHeartbeat(agent, Date.now());
+      await mirror(agent);
+      if (nostr.active) nostr.inbound.refresh();
       runtime.kick();
       node.events.emit('agent.spawned', { agentId: id, name: agent.name });
       return summary(agent);
@@ -205,6 +238,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       db.prepare('UPDATE agents SET consecutive_failures = 0 WHERE id = ?').run(agent.id);
       const fresh = agents.get(agent.id)!;
       engine.scheduleHeartbeat(fresh, Date.now());
+      await mirror(fresh);
       runtime.kick();
       return summary(fresh);
     },
@@ -212,6 +246,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       const agent = requireAgent(input.agent);
       lifecycle.apply(agent, { type: 'stop' }, 'stopped by the operator');
       db.prepare('DELETE FROM alarms WHERE agent_id = ?').run(agent.id);
+      await mirror(agents.get(agent.id)!);
       return summary(agents.get(agent.id)!);
     },
     'agents.kill': async (input) => {
@@ -223,6 +258,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
         db.prepare('DELETE FROM alarms WHERE agent_id = ?').run(agent.id);
         db.prepare("UPDATE triggers SET status = 'dropped' WHERE agent_id = ? AND status = 'pending'").run(agent.id);
       })();
+      await mirror(agents.get(agent.id)!);
+      if (nostr.active) nostr.inbound.refresh();
       return summary(agents.get(agent.id)!);
     },
     'agents.fund': async (input) => {
@@ -245,6 +282,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
         autonomy: input.autonomy, approvalThresholdSats: input.approvalThresholdSats, heartbeatSeconds: input.heartbeatSeconds,
         maxSteps: input.maxSteps, instructions: input.instructions, budget: input.budget ? { ...agent.budget, ...input.budget } : undefined,
       });
+      await mirror(agents.get(agent.id)!);
       return status(agents.get(agent.id)!);
     },
     'agents.ticks': async (input) => {
@@ -320,6 +358,58 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
     'backends.remove': async (input) => {
       router.remove(input.name);
       return { removed: input.name };
+    },
+
+    'relays.list': async () => {
+      identity.requireInitialized();
+      return nostr.status();
+    },
+    'relays.add': async (input) => {
+      identity.requireInitialized();
+      nostr.addRelay(input.url.trim());
+      return nostr.status();
+    },
+    'relays.remove': async (input) => {
+      identity.requireInitialized();
+      nostr.removeRelay(input.url.trim());
+      return nostr.status();
+    },
+    'nostr.publish': async (input) => {
+      identity.requireInitialized();
+      requireRelays('publishing');
+      const sk = input.as ? node.signer(agents.require(input.as).id).secretKey : node.signer(null).secretKey;
+      const event = finalizeEvent({ kind: input.kind, content: input.content, tags: input.tags, created_at: Math.floor(Date.now() / 1000) }, sk);
+      return { id: event.id, results: await nostr.pool.publish(event) };
+    },
+    'nostr.query': async (input) => {
+      identity.requireInitialized();
+      requireRelays('querying');
+      return nostr.pool.query([input.filter as Filter], input.timeoutMs);
+    },
+    'agents.dm': async (input) => {
+      const agent = requireAgent(input.agent);
+      const wrap = wrapEvent(node.signer(null).secretKey, { publicKey: agent.pubkey }, input.message);
+      db.transaction(() => nostr.outbox.enqueueSigned(null, wrap))();
+      if (!nostr.active) return { eventId: wrap.id, published: false };
+      await nostr.publisher.drain();
+      return { eventId: wrap.id, published: db.prepare("SELECT status FROM nostr_outbox WHERE event_id = ?").pluck().get(wrap.id) === 'published' };
+    },
+    'agents.allow': async (input) => {
+      const agent = requireAgent(input.agent);
+      const keys = pubkeysOf(input.pubkeys);
+      db.transaction(() => {
+        for (const pk of keys) db.prepare('INSERT INTO agent_allow (agent_id, pubkey, allowed, created_at) VALUES (?, ?, 1, ?) ON CONFLICT(agent_id, pubkey) DO UPDATE SET allowed = 1').run(agent.id, pk, Date.now());
+        if (input.anyone !== undefined) db.prepare('UPDATE agents SET allow_anyone = ? WHERE id = ?').run(input.anyone ? 1 : 0, agent.id);
+      })();
+      return allowList(agent);
+    },
+    'agents.deny': async (input) => {
+      const agent = requireAgent(input.agent);
+      const keys = pubkeysOf(input.pubkeys);
+      db.transaction(() => {
+        for (const pk of keys) db.prepare('INSERT INTO agent_allow (agent_id, pubkey, allowed, created_at) VALUES (?, ?, 0, ?) ON CONFLICT(agent_id, pubkey) DO UPDATE SET allowed = 0').run(agent.id, pk, Date.now());
+      })();
+      return allowList(agent);
     },
 
     'receipts.verify': async () => {

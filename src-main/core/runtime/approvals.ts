@@ -32,6 +32,8 @@ const SELECT = 'SELECT approvals.*, agents.name AS agent_name FROM approvals JOI
  */
 export class ApprovalQueue {
   private readonly overdue;
+  /** Called inside the deciding transaction (the Nostr mirror publishes 39213 from it). */
+  onDecision: ((agentId: string, approvalId: string, decision: 'approved' | 'denied', reason: string) => void) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -101,6 +103,7 @@ export class ApprovalQueue {
       this.outbox.add(key, a.agentId, a.action as 'pay_invoice', { ...payload, amountSats: approvedAmount, approved: true, approvalId: id, tickSpentSats: 0 }, { approvalId: id, now });
       this.receipts.issue('approval_decision', a.agentId, { approval: id, decision: 'approved', action: a.action, amount_sats: a.amountSats, approved_amount_sats: approvedAmount, reason: opts.reason ?? null }, now);
       this.triggers.enqueue(a.agentId, 'approval', `approval:${id}`, { approval: id, decision: 'approved' }, now);
+      this.onDecision?.(a.agentId, id, 'approved', opts.reason ?? '');
     })();
     let executed = false;
     if (opts.execute) {
@@ -121,6 +124,7 @@ export class ApprovalQueue {
       if (changed !== 1) throw new AppError('CONFLICT', `approval ${id} was decided concurrently`);
       this.receipts.issue('approval_decision', a.agentId, { approval: id, decision: 'rejected', action: a.action, amount_sats: a.amountSats, reason: reason ?? null }, now);
       this.triggers.enqueue(a.agentId, 'approval', `approval:${id}`, { approval: id, decision: 'rejected' }, now);
+      this.onDecision?.(a.agentId, id, 'denied', reason ?? '');
     })();
     this.events.emit('approval.decided', { approvalId: id, agentId: a.agentId, status: 'rejected', executed: false });
     this.triggers.notify(a.agentId);
@@ -136,6 +140,7 @@ export class ApprovalQueue {
         this.db.prepare("UPDATE approvals SET status = 'expired', decided_at = ? WHERE id = ? AND status = 'pending'").run(now, d.id);
         this.receipts.issue('approval_decision', d.agent_id, { approval: d.id, decision: 'expired', action: d.action, amount_sats: d.amount_sats, reason: 'expired before a decision' }, now);
         this.triggers.enqueue(d.agent_id, 'approval', `approval:${d.id}`, { approval: d.id, decision: 'expired' }, now);
+        this.onDecision?.(d.agent_id, d.id, 'denied', 'expired before a decision');
       }
     })();
     for (const d of due) {

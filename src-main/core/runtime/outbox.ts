@@ -3,7 +3,7 @@ import { AppError, toAppError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { PaymentBook } from '../wallet/payments.js';
 import type { WalletRegistry } from '../wallet/registry.js';
-import type { AgentStore } from './agents.js';
+import type { Agent, AgentStore } from './agents.js';
 import type { InvoiceFacts, MoneyGate } from './money-gate.js';
 import type { ReceiptLog } from './receipts.js';
 import type { TriggerQueue } from './triggers.js';
@@ -12,7 +12,8 @@ export type EffectKind = 'pay_invoice' | 'create_invoice' | 'send_message';
 
 export interface PayInvoicePayload { bolt11: string; amountSats: number; maxFeeSats: number; reason: string; approved: boolean; approvalId?: string | undefined; tickSpentSats: number }
 export interface CreateInvoicePayload { amountSats: number; memo: string }
-export interface SendMessagePayload { to: string; content: string }
+/** `to` is a local agent id, or (with `toPubkey`) anyone on Nostr. */
+export interface SendMessagePayload { to: string | null; toPubkey: string; content: string }
 
 export type EffectOutcome =
   | { ok: true; status: 'done'; result: Record<string, unknown> }
@@ -34,6 +35,8 @@ export interface OutboxDeps {
   receipts: ReceiptLog;
   triggers: TriggerQueue;
   events: EventBus;
+  /** Set when the node speaks Nostr (relays configured): messages then travel over Nostr. */
+  messenger: (() => { send: (from: Agent, toPubkey: string, content: string) => { scheme: string; eventId: string }; flush: () => void } | null);
 }
 
 /**
@@ -156,13 +159,30 @@ export class Outbox {
 
   private sendMessage(row: OutboxRow, p: SendMessagePayload): Record<string, unknown> {
     const now = Date.now();
+    const messenger = this.d.messenger();
+    const from = this.d.agents.get(row.agent_id);
+    if (!from) throw new AppError('NOT_FOUND', `agent ${row.agent_id} is gone`);
+    if (messenger) {
+      const result = this.d.db.transaction(() => {
+        const sent = messenger.send(from, p.toPubkey, p.content);
+        const r = { delivered: 'queued_for_relays', scheme: sent.scheme, to: p.toPubkey };
+        this.d.db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ? WHERE key = ?").run(JSON.stringify(r), now, row.key);
+        return r;
+      })();
+      messenger.flush();
+      return result;
+    }
+    // No relays (a CLI working on the home without the daemon): local agents still get it.
+    if (!p.to) throw new AppError('NETWORK_UNREACHABLE', 'no Nostr relays are running here (start `openagents daemon`) to reach someone outside this home');
+    const to = p.to;
     const delivered = this.d.db.transaction(() => {
-      const { trigger } = this.d.triggers.deliverMessage(p.to, { kind: 'agent', ref: row.agent_id }, p.content, row.key, now);
-      const result = { delivered: true, to: p.to, trigger: trigger.id };
+      const { trigger } = this.d.triggers.deliverMessage(to, { kind: 'agent', ref: row.agent_id }, p.content, row.key, now);
+      const result = { delivered: true, to, trigger: trigger.id };
       this.d.db.prepare("UPDATE outbox SET status = 'done', result = ?, done_at = ? WHERE key = ?").run(JSON.stringify(result), now, row.key);
       return result;
     })();
-    this.d.triggers.notify(p.to);
+    this.d.triggers.notify(to);
     return delivered;
   }
+
 }

@@ -5,7 +5,7 @@ import type { TickView, TickStatus } from '../api/contract.js';
 import type { ChatMessage, ToolCall } from '../compute/backend.js';
 import { callCostSats, type BackendRouter, type CostTracker } from '../compute/router.js';
 import { DEVNET_LABEL } from '../config.js';
-import { npub } from '../identity/keys.js';
+import { npub, parsePubkey } from '../identity/keys.js';
 import type { PaymentBook } from '../wallet/payments.js';
 import type { WalletRegistry } from '../wallet/registry.js';
 import type { Agent, AgentStore } from './agents.js';
@@ -16,6 +16,8 @@ import type { Leases } from './leases.js';
 import { heartbeatFactor, mayTick } from './lifecycle.js';
 import type { LifecycleManager } from './lifecycle-manager.js';
 import type { InvoiceFacts, MoneyGate } from './money-gate.js';
+import type { AgentMirror } from '../nostr/agent-mirror.js';
+import type { Channels } from '../nostr/channels.js';
 import type { Outbox } from './outbox.js';
 import type { ReceiptLog } from './receipts.js';
 import { parseToolCall, toolDefinitions } from './tools.js';
@@ -41,6 +43,9 @@ export interface TickEngineDeps {
   /** A CLI working on the home directly takes a per-agent lease; the daemon holds the home lease. */
   perAgentLease: boolean;
   maxFeeSats?: number;
+  /** Queues the NIP-SA events of each tick (in the tick's transactions) and is flushed after commits. */
+  mirror?: { agent: AgentMirror; flush: () => void } | null;
+  channels?: Channels | null;
 }
 
 interface TickRow {
@@ -72,6 +77,7 @@ interface TickState {
   modelCalls: number;
   costSats: number;
   spentSats: number;
+  balanceSats: number;
   signal: AbortSignal;
 }
 
@@ -125,8 +131,10 @@ export class TickEngine {
   }
 
   /** Schedules the next heartbeat (SCHEDULE), stretched for low-balance agents. */
-  scheduleHeartbeat(agent: Agent, from: number): void {
-    this.s.setAlarm.run(agent.id, from + agent.heartbeatSeconds * 1000 * heartbeatFactor(agent.lifecycle));
+  scheduleHeartbeat(agent: Agent, from: number): number {
+    const due = from + agent.heartbeatSeconds * 1000 * heartbeatFactor(agent.lifecycle);
+    this.s.setAlarm.run(agent.id, due);
+    return due;
   }
 
   /**
@@ -192,13 +200,18 @@ export class TickEngine {
       perception.messages = msgs.map((m) => ({ id: m.id, fromKind: m.from_kind, fromRef: this.senderName(m.from_kind, m.from_ref), content: m.content, createdAt: m.created_at }));
       perception.approvals = this.d.approvals.takeUnseenOutcomes(agent.id, tickId).map((a) => ({ id: a.id, action: a.action, amountSats: a.amountSats, status: a.status, reason: a.reason, outcome: a.outcome }));
       perception.payments = this.d.payments.incomingSince(wallet.id, sinceLastTick);
-      this.s.trajectory.run(tickId, agent.id, 0, 'perceive', JSON.stringify({ trigger: { kind: triggerKind, payload: triggerRow?.payload ?? {} }, ...perception }), null, null, Date.now());
+      const perceived = { trigger: { kind: triggerKind, payload: triggerRow?.payload ?? {} }, ...perception };
+      this.s.trajectory.run(tickId, agent.id, 0, 'perceive', JSON.stringify(perceived), null, null, Date.now());
+      const triggerEvent = typeof triggerRow?.payload.event_id === 'string' ? triggerRow.payload.event_id : null;
+      this.d.mirror?.agent.tickStarted(agent, tickId, triggerKind, triggerEvent);
+      this.d.mirror?.agent.step(agent, tickId, 'perceive', perceived);
     }).immediate();
+    this.d.mirror?.flush();
     this.d.events.emit('tick.started', { agentId: agent.id, tickId, trigger: triggerKind });
 
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new AppError('TIMEOUT', `tick exceeded its max duration of ${agent.budget.maxTickSeconds} s`)), agent.budget.maxTickSeconds * 1000);
-    const st: TickState = { agent, tickId, step: 0, actions: 0, modelCalls: 0, costSats: 0, spentSats: 0, signal: abort.signal };
+    const st: TickState = { agent, tickId, step: 0, actions: 0, modelCalls: 0, costSats: 0, spentSats: 0, balanceSats: 0, signal: abort.signal };
     let status: TickStatus = 'success';
     let summary = '';
     let error: string | null = null;
@@ -220,9 +233,11 @@ export class TickEngine {
       this.s.finishTick.run(status, finished, finished - started, st.step, st.actions, st.modelCalls, st.costSats, summary.slice(0, 4000), error, tickId);
       this.s.agentTicked.run(finished, failures, agent.id);
       this.d.receipts.issue('tick_result', agent.id, { tick: tickId, status, trigger: triggerKind, steps: st.step, actions: st.actions, model_calls: st.modelCalls, cost_sats: st.costSats, spent_sats: st.spentSats, duration_ms: finished - started }, finished);
-      this.scheduleHeartbeat(agent, finished);
+      const nextTickAt = this.scheduleHeartbeat(agent, finished);
+      this.d.mirror?.agent.tickFinished(agent, tickId, { status, actions: st.actions, costSats: st.costSats, durationMs: finished - started, summary, balanceSats: st.balanceSats, nextTickAt });
       if (this.d.perAgentLease) this.d.leases.release(agent.id);
     }).immediate();
+    this.d.mirror?.flush();
     if (failures >= FAILURES_BEFORE_FAILED) {
       this.d.lifecycle.apply(this.d.agents.get(agent.id)!, { type: 'fail', reason: error ?? '' }, `${failures} ticks in a row failed; last: ${error}`);
     } else if (st.spentSats > 0 || perception.payments.length > 0) {
@@ -252,11 +267,16 @@ export class TickEngine {
 
   private senderName(kind: string, ref: string): string {
     if (kind === 'operator') return 'operator';
+    if (kind === 'nostr') {
+      const local = this.d.agents.find(ref);
+      return local ? local.name : `${npub(ref)} (over Nostr; reply with send_message to this npub)`;
+    }
     return this.d.agents.get(ref)?.name ?? ref;
   }
 
   private record(st: TickState, type: string, content: unknown, tokens?: { in: number; out: number }): void {
     this.s.trajectory.run(st.tickId, st.agent.id, st.step, type, JSON.stringify(content), tokens?.in ?? null, tokens?.out ?? null, Date.now());
+    this.d.mirror?.agent.step(st.agent, st.tickId, type, content, tokens);
   }
 
   private progress(st: TickState, phase: string): void {
@@ -267,6 +287,7 @@ export class TickEngine {
   private async think(st: TickState, perception: Perception, trigger: Trigger | null): Promise<string> {
     const { config, backend } = this.d.router.resolve(st.agent.backend);
     const balance = await this.d.wallets.agent(st.agent).wallet.balance();
+    st.balanceSats = balance;
     const messages: ChatMessage[] = [
       { role: 'system', content: this.systemPrompt(st.agent, balance) },
       { role: 'user', content: this.perceptionText(perception, trigger) },
@@ -382,11 +403,13 @@ export class TickEngine {
       case 'send_message': {
         const { to, content } = parsed.args as { to: string; content: string };
         const recipient = this.d.agents.find(to);
-        if (!recipient || recipient.id === agent.id || recipient.lifecycle === 'terminated') {
-          const error = !recipient ? `no agent "${to}" in this home` : recipient.id === agent.id ? 'cannot message yourself' : `agent ${recipient.name} was killed`;
-          return this.d.db.transaction(() => done('tool_result', {}, { ok: false, error }))();
-        }
-        return this.runEffect(st, key, 'send_message', { to: recipient.id, content }, { tool: 'send_message', args: parsed.args });
+        const pubkey = recipient?.pubkey ?? parsePubkey(to);
+        let error: string | null = null;
+        if (!pubkey) error = `no agent "${to}" in this home, and not an npub or hex pubkey`;
+        else if (pubkey === agent.pubkey) error = 'cannot message yourself';
+        else if (recipient?.lifecycle === 'terminated') error = `agent ${recipient.name} was killed`;
+        if (error) return this.d.db.transaction(() => done('tool_result', {}, { ok: false, error }))();
+        return this.runEffect(st, key, 'send_message', { to: recipient?.id ?? null, toPubkey: pubkey!, content }, { tool: 'send_message', args: parsed.args });
       }
       case 'create_invoice': {
         const { amount_sats, memo } = parsed.args as { amount_sats: number; memo: string };
@@ -394,6 +417,36 @@ export class TickEngine {
       }
       case 'pay_invoice':
         return this.payInvoice(st, key, parsed.args as { invoice: string; reason: string; amount_sats?: number });
+      case 'create_channel':
+      case 'post_to_channel':
+      case 'read_channel':
+        return this.channelTool(st, parsed.name, parsed.args as Record<string, unknown>, done);
+    }
+  }
+
+  private async channelTool(st: TickState, name: 'create_channel' | 'post_to_channel' | 'read_channel', args: Record<string, unknown>, done: (type: string, content: Record<string, unknown>, result: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+    const channels = this.d.channels;
+    const agent = st.agent;
+    let result: Record<string, unknown>;
+    try {
+      if (!channels) throw new AppError('BAD_INPUT', 'channels are not available in this process');
+      if (name === 'read_channel') {
+        result = { ok: true, messages: await channels.read(args.channel_id as string, args.limit as number) };
+        return this.d.db.transaction(() => done('tool_result', {}, result))();
+      }
+      return this.d.db.transaction(() => {
+        if (name === 'create_channel') result = { ok: true, channel_id: channels.create(agent, args.name as string, args.about as string) };
+        else {
+          channels.post(agent, args.channel_id as string, args.content as string);
+          result = { ok: true, posted: true };
+        }
+        return done('tool_result', {}, result);
+      })();
+    } catch (err) {
+      const error = toAppError(err).message;
+      return this.d.db.transaction(() => done('tool_result', {}, { ok: false, error }))();
+    } finally {
+      this.d.mirror?.flush();
     }
   }
 
@@ -420,6 +473,7 @@ export class TickEngine {
     if (decision.kind === 'needs_approval') {
       const approvalId = this.d.db.transaction(() => {
         const id = this.d.approvals.request({ agentId: agent.id, tickId: st.tickId, action: 'pay_invoice', description: `Pay ${amount} sats: ${args.reason}`, amountSats: amount, payload, now: Date.now() });
+        this.d.mirror?.agent.approvalRequested(agent, { id, tickId: st.tickId, amountSats: amount, reason: args.reason, expiresAt: this.d.approvals.get(id).expiresAt });
         this.record(st, 'approval_requested', { tool: 'pay_invoice', args, approval: id, reason: decision.reason });
         this.progress(st, 'act');
         return id;

@@ -4,7 +4,7 @@ import { parseToolCall, toolDefinitions } from './tools.js';
 describe('tools', () => {
   it('describes every tool as an OpenAI function with a JSON schema', () => {
     const defs = toolDefinitions();
-    expect(defs.map((d) => d.function.name).sort()).toEqual(['check_balance', 'complete_goal', 'create_invoice', 'pay_invoice', 'remember', 'send_message', 'set_goal']);
+    expect(defs.map((d) => d.function.name).sort()).toEqual(['check_balance', 'complete_goal', 'create_channel', 'create_invoice', 'pay_invoice', 'post_to_channel', 'read_channel', 'remember', 'send_message', 'set_goal']);
     const pay = defs.find((d) => d.function.name === 'pay_invoice')!;
     expect(pay.function.parameters).toMatchObject({ type: 'object', required: expect.arrayContaining(['invoice', 'reason']) });
   });

@@ -14,6 +14,9 @@ export const toolArgs = {
   complete_goal: z.object({ id: z.number().int().positive() }).strict(),
   send_message: z.object({ to: z.string().min(1).max(200), content: z.string().min(1).max(10_000) }).strict(),
   check_balance: z.object({}).strict(),
+  create_channel: z.object({ name: z.string().min(1).max(100), about: z.string().max(1000).default('') }).strict(),
+  post_to_channel: z.object({ channel_id: z.string().regex(/^[0-9a-f]{64}$/, 'a 64-hex event id'), content: z.string().min(1).max(10_000) }).strict(),
+  read_channel: z.object({ channel_id: z.string().regex(/^[0-9a-f]{64}$/, 'a 64-hex event id'), limit: z.number().int().min(1).max(100).default(20) }).strict(),
 } as const;
 
 export type ToolName = keyof typeof toolArgs;
@@ -25,8 +28,11 @@ const descriptions: Record<ToolName, string> = {
   remember: 'Store a note in your long-term memory.',
   set_goal: 'Add a goal (priority 0–10, higher first).',
   complete_goal: 'Mark one of your goals as done, by its id.',
-  send_message: 'Send a message to another agent (by name or npub).',
+  send_message: 'Send a message to another agent of this home (by name) or to anyone on Nostr (by npub); replies go back the way their message came.',
   check_balance: 'Read your wallet balance and budget status.',
+  create_channel: 'Create a public NIP-28 channel for coordinating with other agents; returns its channel_id.',
+  post_to_channel: 'Post a message to a NIP-28 channel by its channel_id.',
+  read_channel: 'Read the latest messages of a NIP-28 channel.',
 };
 
 export function isToolName(name: string): name is ToolName {

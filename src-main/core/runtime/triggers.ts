@@ -36,7 +36,7 @@ export class TriggerQueue {
     this.byKey = db.prepare('SELECT * FROM triggers WHERE agent_id = ? AND trigger_key = ?');
     this.nextForAgent = db.prepare("SELECT * FROM triggers WHERE agent_id = ? AND status = 'pending' ORDER BY id LIMIT 1");
     this.agentsWithPending = db.prepare("SELECT agent_id, MIN(id) AS first FROM triggers WHERE status = 'pending' GROUP BY agent_id ORDER BY first LIMIT ?");
-    this.insertMessage = db.prepare('INSERT INTO messages (to_agent, from_kind, from_ref, content, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING');
+    this.insertMessage = db.prepare('INSERT INTO messages (to_agent, from_kind, from_ref, content, idempotency_key, channel, ref_event, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING');
   }
 
   /** Called (after commit) whenever a trigger may be waiting: the runtime wakes the agent. */
@@ -56,10 +56,18 @@ export class TriggerQueue {
   }
 
   /** A message to an agent plus the trigger that wakes it, in one transaction. */
-  deliverMessage(toAgent: string, from: { kind: 'operator' | 'agent'; ref: string }, content: string, key: string, now = Date.now()): { trigger: Trigger; created: boolean } {
+  deliverMessage(
+    toAgent: string,
+    from: { kind: 'operator' | 'agent' | 'nostr'; ref: string },
+    content: string,
+    key: string,
+    now = Date.now(),
+    opts: { channel?: string; refEvent?: string; triggerKind?: TriggerKind; payload?: Record<string, unknown> } = {},
+  ): { trigger: Trigger; created: boolean } {
     return this.db.transaction(() => {
-      this.insertMessage.run(toAgent, from.kind, from.ref, content, key, now);
-      return this.enqueue(toAgent, from.kind === 'operator' ? 'manual' : 'message', key, { from: from.ref }, now);
+      this.insertMessage.run(toAgent, from.kind, from.ref, content, key, opts.channel ?? 'local', opts.refEvent ?? null, now);
+      const kind = opts.triggerKind ?? (from.kind === 'operator' ? 'manual' : 'message');
+      return this.enqueue(toAgent, kind, key, opts.payload ?? { from: from.ref }, now);
     })();
   }
 

@@ -1,4 +1,5 @@
 import { initial } from './0001-initial.js';
+import { nostr } from './0002-nostr.js';
 
 export interface Migration {
   readonly version: number;
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Every schema change is a new numbered file here; applied migrations are never edited. */
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, nostr];

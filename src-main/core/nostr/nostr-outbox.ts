@@ -1,0 +1,158 @@
+import type { Event } from 'nostr-tools';
+import { finalizeEvent } from 'nostr-tools/pure';
+import type { Db } from '../store/db.js';
+import type { Template } from './nip-sa.js';
+import type { RelayPool } from './relay-pool.js';
+
+/** 'operator' or an agent id: whose key signs the event. 'prebuilt' rows carry a finished event. */
+export type SignerRef = string;
+
+interface Row { id: number; agent_id: string | null; signer: string; template: string; refs: string; event: string | null; attempts: number }
+
+const REF = /^\$ref:(\d+)$/;
+
+/**
+ * Durable queue of events to publish. Rows are written inside the transaction of the state
+ * change they describe; `Publisher` signs and sends them in order. A tag value
+ * `$ref:<row id>` is replaced with the id of that (earlier) row's signed event, so a tick
+ * result can point at its request before either is signed.
+ */
+export class NostrOutbox {
+  private readonly insert;
+  listeners: (() => void)[] = [];
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare('INSERT INTO nostr_outbox (agent_id, signer, template, event, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  /** Queues a template; returns its row id (usable as `$ref:<id>` in later templates). */
+  enqueue(agentId: string | null, signer: SignerRef, template: Template): number {
+    return Number(this.insert.run(agentId, signer, JSON.stringify(template), null, null, Date.now()).lastInsertRowid);
+  }
+
+  /** Queues an already signed event (gift wraps are signed by a one-time key; channel ids are needed at once). */
+  enqueueSigned(agentId: string | null, event: Event): number {
+    return Number(this.insert.run(agentId, 'prebuilt', JSON.stringify({ kind: event.kind, created_at: event.created_at, tags: event.tags, content: event.content }), JSON.stringify(event), event.id, Date.now()).lastInsertRowid);
+  }
+
+  /** Tell the publisher there is work (after the enqueuing transaction committed). */
+  kick(): void {
+    for (const l of this.listeners) l();
+  }
+
+  pending(limit: number): Row[] {
+    return this.db.prepare("SELECT id, agent_id, signer, template, refs, event, attempts FROM nostr_outbox WHERE status = 'pending' ORDER BY id LIMIT ?").all(limit) as Row[];
+  }
+
+  eventIdOf(rowId: number): string | null {
+    return (this.db.prepare('SELECT event_id FROM nostr_outbox WHERE id = ?').pluck().get(rowId) as string | null | undefined) ?? null;
+  }
+
+  pendingCount(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM nostr_outbox WHERE status = 'pending'").pluck().get() as number;
+  }
+
+  /** Signs a row (once) and stores the signed event. */
+  sign(row: Row, secretKeyFor: (signer: SignerRef) => Uint8Array): Event {
+    if (row.event) return JSON.parse(row.event) as Event;
+    const template = JSON.parse(row.template) as Template;
+    template.tags = template.tags.map((t) => t.map((v) => {
+      const m = REF.exec(v);
+      if (!m) return v;
+      const id = this.eventIdOf(Number(m[1]));
+      if (!id) throw new Error(`event ${row.id} refers to row ${m[1]}, which is not signed yet`);
+      return id;
+    }));
+    const event = finalizeEvent(template, secretKeyFor(row.signer));
+    this.db.prepare('UPDATE nostr_outbox SET event = ?, event_id = ? WHERE id = ?').run(JSON.stringify(event), event.id, row.id);
+    return event;
+  }
+}
+
+/**
+ * Sends queued events to the relay pool in order. An event counts as published when at
+ * least one relay accepted it; per-relay outcomes are stored with the row. When no relay is
+ * reachable it waits and retries, so events queued offline go out once a relay is back.
+ */
+export class Publisher {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly outbox: NostrOutbox,
+    private readonly pool: RelayPool,
+    private readonly secretKeyFor: (signer: SignerRef) => Uint8Array,
+    private readonly log: (line: string) => void,
+  ) {
+    outbox.listeners.push(() => this.kick());
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.drain(), 0);
+  }
+
+  /** Publishes what is pending; resolves when the queue is empty or no relay took an event. */
+  async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    let retryIn = 0;
+    try {
+      do {
+        this.again = false;
+        for (;;) {
+          if (this.stopped) return;
+          const rows = this.outbox.pending(50);
+          if (rows.length === 0) break;
+          let blocked = false;
+          for (const row of rows) {
+            let event: Event;
+            try {
+              event = this.outbox.sign(row, this.secretKeyFor);
+            } catch (err) {
+              this.db.prepare("UPDATE nostr_outbox SET status = 'failed', relay_results = ? WHERE id = ?").run(JSON.stringify({ error: (err as Error).message }), row.id);
+              this.log(`cannot sign queued event ${row.id}: ${(err as Error).message}`);
+              continue;
+            }
+            const results = this.pool.urls().length ? await this.pool.publish(event) : [];
+            const ok = results.some((r) => r.ok);
+            this.db.prepare('UPDATE nostr_outbox SET status = ?, attempts = attempts + 1, relay_results = ?, published_at = ? WHERE id = ?')
+              .run(ok ? 'published' : 'pending', JSON.stringify(results), ok ? Date.now() : null, row.id);
+            if (!ok) {
+              blocked = true;
+              retryIn = Math.min(30_000, 1000 * 2 ** Math.min(row.attempts, 5));
+              break;
+            }
+          }
+          if (blocked) break;
+        }
+      } while (this.again && !this.stopped && retryIn === 0);
+    } finally {
+      this.running = false;
+    }
+    if (retryIn > 0 && !this.stopped) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.drain(), retryIn);
+      this.timer.unref();
+    }
+  }
+}
