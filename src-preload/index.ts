@@ -14,4 +14,12 @@ contextBridge.exposeInMainWorld('openagents', {
     ipcRenderer.on('oa:event', wrapped);
     return () => ipcRenderer.off('oa:event', wrapped);
   },
+  /** The shell asks the console to show a page (a notification or the tray was clicked). */
+  onNavigate(listener: (route: string) => void): () => void {
+    const wrapped = (_e: unknown, route: string): void => {
+      if (typeof route === 'string' && route.startsWith('/')) listener(route);
+    };
+    ipcRenderer.on('oa:navigate', wrapped);
+    return () => ipcRenderer.off('oa:navigate', wrapped);
+  },
 });

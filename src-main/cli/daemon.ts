@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../core/api/handlers.js';
 import { toAppError } from '../core/errors.js';
 import { OpenAgentsNode } from '../core/node.js';
@@ -41,7 +42,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const token = newToken();
   const tokenFile = path.join(opts.home, 'daemon.token');
   writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
-  const server = new ApiServer({ host: opts.host, port: opts.port, token, handlers: createHandlers(node), events: node.events, log });
+  // The console is the renderer built by `npm run build` (out/renderer beside the sources).
+  const consoleDir = process.env.OPENAGENTS_CONSOLE_DIR || fileURLToPath(new URL('../../out/renderer', import.meta.url));
+  const server = new ApiServer({ host: opts.host, port: opts.port, token, handlers: createHandlers(node), events: node.events, log, consoleDir });
   let urls;
   try {
     urls = await server.listen();

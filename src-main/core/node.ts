@@ -4,7 +4,7 @@ import { openDatabase, type Db } from './store/db.js';
 import { AppError } from './errors.js';
 import { EventBus } from './events.js';
 import type { Network } from './config.js';
-import { Keystore } from './identity/keystore.js';
+import { Keystore, type ExternalKeyStore } from './identity/keystore.js';
 import { SecretStore } from './identity/secrets.js';
 import { IdentityService } from './identity/identity.js';
 import type { BackendFactory } from './compute/router.js';
@@ -35,6 +35,8 @@ export interface NodeOptions {
   home: string;
   devnetDir: string;
   passphrase?: string | undefined;
+  /** The desktop's OS-keychain key store for new homes (see Keystore). */
+  externalKey?: ExternalKeyStore | undefined;
   mode: NodeMode;
   log?: (line: string) => void;
   /** Replaces how model backends are built (tests use it to count calls; the default speaks HTTP). */
@@ -85,7 +87,7 @@ export class OpenAgentsNode {
     const log = options.log ?? (() => undefined);
     mkdirSync(options.home, { recursive: true, mode: 0o700 });
     this.db = openDatabase(path.join(options.home, 'openagents.sqlite'));
-    this.keystore = Keystore.open(options.home, { passphrase: options.passphrase });
+    this.keystore = Keystore.open(options.home, { passphrase: options.passphrase, external: options.externalKey });
     this.secrets = new SecretStore(this.db, this.keystore);
     this.identity = new IdentityService(this.db, this.secrets);
     this.agents = new AgentStore(this.db);

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
-import { procedures, type ProcedureName } from '../core/api/contract.js';
-import { createHandlers, dispatch } from '../core/api/handlers.js';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { procedures, type ProcedureName, type SettingsView } from '../core/api/contract.js';
+import { createHandlers, dispatch, type Handlers } from '../core/api/handlers.js';
 import { defaultDevnetDir, defaultHome } from '../core/config.js';
+import type { ExternalKeyStore } from '../core/identity/keystore.js';
 import { OpenAgentsNode } from '../core/node.js';
 
 // The Electron face: a thin shell over the same core the daemon runs. Every IPC call is
@@ -10,13 +12,38 @@ import { OpenAgentsNode } from '../core/node.js';
 // contract procedure, and the input is validated by the contract's schema in dispatch().
 
 const RENDERER_DEV_URL = process.env.ELECTRON_RENDERER_URL;
+/** External links open in the system browser only for these hosts. */
+const EXTERNAL_ALLOW = new Set(['github.com', 'nostr.com', 'njump.me', 'openagents.com']);
+
 let node: OpenAgentsNode | null = null;
+let handlers: Handlers | null = null;
 let win: BrowserWindow | null = null;
+let tray: Tray | null = null;
+let quitting = false;
 
 function isOwnRenderer(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
   if (RENDERER_DEV_URL) return url.startsWith(RENDERER_DEV_URL);
-  return url.startsWith('file://');
+  return url.startsWith('file://') && url.includes('/renderer/index.html');
+}
+
+function openExternal(url: string): void {
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'https:' && EXTERNAL_ALLOW.has(u.hostname)) void shell.openExternal(u.toString());
+  } catch {
+    // not a URL: ignore
+  }
+}
+
+/** The at-rest key of a home the desktop creates, sealed by the OS keychain. */
+function keychainStore(home: string): ExternalKeyStore | undefined {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  const file = path.join(home, 'keystore.safe');
+  return {
+    load: () => (existsSync(file) ? new Uint8Array(Buffer.from(safeStorage.decryptString(readFileSync(file)), 'hex')) : null),
+    save: (key) => writeFileSync(file, safeStorage.encryptString(Buffer.from(key).toString('hex')), { mode: 0o600 }),
+  };
 }
 
 function createWindow(): BrowserWindow {
@@ -35,13 +62,66 @@ function createWindow(): BrowserWindow {
   });
   w.once('ready-to-show', () => w.show());
   w.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    openExternal(url);
     return { action: 'deny' };
   });
-  w.webContents.on('will-navigate', (e) => e.preventDefault());
+  w.webContents.on('will-navigate', (e, url) => {
+    e.preventDefault();
+    openExternal(url);
+  });
+  w.on('close', (e) => {
+    if (!quitting && currentSettings()?.closeToTray !== false) {
+      e.preventDefault();
+      w.hide();
+    }
+  });
   if (RENDERER_DEV_URL) void w.loadURL(RENDERER_DEV_URL);
   else void w.loadFile(path.join(__dirname, '../renderer/index.html'));
   return w;
+}
+
+let settingsCache: SettingsView | null = null;
+function currentSettings(): SettingsView | null {
+  return settingsCache;
+}
+
+async function refreshSettings(): Promise<void> {
+  if (!handlers) return;
+  const r = await dispatch(handlers, 'settings.get', {});
+  if (r.ok) {
+    settingsCache = r.value as SettingsView;
+    // Start at login is opt-in; the setting is the source of truth.
+    app.setLoginItemSettings({ openAtLogin: settingsCache.startAtLogin });
+  }
+}
+
+function show(route?: string): void {
+  if (!win || win.isDestroyed()) win = createWindow();
+  win.show();
+  win.focus();
+  if (route) win.webContents.send('oa:navigate', route);
+}
+
+function notify(title: string, body: string, route: string): void {
+  if (!Notification.isSupported() || currentSettings()?.notifications === false) return;
+  const n = new Notification({ title, body });
+  n.on('click', () => show(route));
+  n.show();
+}
+
+async function updateTray(): Promise<void> {
+  if (!tray || !handlers) return;
+  const r = await dispatch(handlers, 'system.status', {});
+  const pending = r.ok ? (r.value as { pendingApprovals: number }).pendingApprovals : 0;
+  const online = r.ok;
+  tray.setToolTip(`OpenAgents — ${online ? 'online' : 'offline'}${pending ? `, ${pending} approvals waiting` : ''}`);
+  tray.setContextMenu(Menu.buildFromTemplate([
+    { label: online ? 'Node online' : 'Node offline', enabled: false },
+    { label: pending ? `${pending} approvals waiting` : 'No approvals waiting', click: () => show('/approvals') },
+    { type: 'separator' },
+    { label: 'Open OpenAgents', click: () => show() },
+    { label: 'Quit', click: () => { quitting = true; app.quit(); } },
+  ]));
 }
 
 async function main(): Promise<void> {
@@ -49,30 +129,46 @@ async function main(): Promise<void> {
     app.quit();
     return;
   }
-  app.on('second-instance', () => {
-    if (win) {
-      if (win.isMinimized()) win.restore();
-      win.focus();
-    }
-  });
+  app.on('second-instance', () => show());
   await app.whenReady();
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  node = new OpenAgentsNode({ home: defaultHome(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, mode: 'electron', log: (l) => console.log(l) });
+  const home = defaultHome();
+  node = new OpenAgentsNode({
+    home, devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, externalKey: keychainStore(home), mode: 'electron', log: (l) => console.log(l),
+  });
   await node.start();
-  const handlers = createHandlers(node);
+  handlers = createHandlers(node);
   for (const name of Object.keys(procedures) as ProcedureName[]) {
-    ipcMain.handle(`oa:${name}`, (event, input: unknown) => {
+    ipcMain.handle(`oa:${name}`, async (event, input: unknown) => {
       if (!isOwnRenderer(event)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC from an unknown frame' } };
-      return dispatch(handlers, name, input);
+      const result = await dispatch(handlers!, name, input);
+      if (name === 'settings.set') void refreshSettings();
+      return result;
     });
   }
   node.events.onAny((event, data) => {
     if (win && !win.isDestroyed()) win.webContents.send('oa:event', { event, data });
+    if (event === 'approval.requested' || event === 'approval.decided') void updateTray();
   });
+  node.events.on('approval.requested', (e) => notify('Approval needed', `${e.description} (${e.amountSats} sats)`, '/approvals'));
+  node.events.on('budget.warning', (e) => notify('Budget warning', `An agent is near its spending limit (${e.status.kind})`, `/agents/${e.agentId}`));
+  node.events.on('lifecycle.changed', (e) => notify('Agent lifecycle', `${e.from ?? 'new'} → ${e.to}: ${e.reason}`, `/agents/${e.agentId}`));
+  await refreshSettings();
+  const icon = path.join(__dirname, '../../resources/icon.png');
+  tray = new Tray(existsSync(icon) ? nativeImage.createFromPath(icon) : nativeImage.createEmpty());
+  tray.on('click', () => show());
+  await updateTray();
   win = createWindow();
-  app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => {
-    void node?.stop();
+  app.on('window-all-closed', () => {
+    if (currentSettings()?.closeToTray === false) app.quit();
+  });
+  app.on('before-quit', (e) => {
+    if (!node) return;
+    quitting = true;
+    e.preventDefault();
+    const n = node;
+    node = null;
+    void n.stop().finally(() => app.exit(0));
   });
 }
 

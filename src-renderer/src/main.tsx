@@ -1,38 +1,22 @@
-import { StrictMode, useEffect, useState } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { Result, SystemStatus } from '../../src-main/core/api/contract';
+import { RouterProvider } from 'react-router';
+import { createClient } from './api/client';
+import { ApiContext } from './api/hooks';
+import { createRouter } from './app/routes';
+import './styles.css';
 
-interface Bridge {
-  api: { 'system.status': (input: object) => Promise<Result<SystemStatus>> };
-}
-
-declare global {
-  interface Window {
-    openagents?: Bridge;
-  }
-}
-
-/** The console shell; the full operator console (agents, approvals, budgets, wallet, audit) builds on it. */
-function App() {
-  const [status, setStatus] = useState<Result<SystemStatus> | null>(null);
-  useEffect(() => {
-    void window.openagents?.api['system.status']({}).then(setStatus);
-  }, []);
-  if (!window.openagents) return <p>This page must run inside the OpenAgents desktop app.</p>;
-  if (!status) return <p>Loading…</p>;
-  if (!status.ok) return <p role="alert">Error: {status.error.message}</p>;
-  return (
-    <main>
-      <h1>OpenAgents</h1>
-      <p>Home: {status.value.home}</p>
-      <p>Network: {status.value.network ?? 'not set up'} {status.value.label}</p>
-      <p>Agents: {status.value.agents}; approvals pending: {status.value.pendingApprovals}</p>
-    </main>
-  );
-}
+const api = createClient();
+const router = createRouter();
+const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, staleTime: 5_000, refetchOnWindowFocus: false } } });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <ApiContext.Provider value={api}>
+      <QueryClientProvider client={queryClient}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </ApiContext.Provider>
   </StrictMode>,
 );

@@ -31,7 +31,8 @@ export const procedures = {
   'agents.spawn': z.object({
     name: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'letters, digits, space, _ . - only'),
     bootstrapSats: sats.default(0),
-    autonomy: autonomy.default('semi_autonomous'),
+    /** Default: the operator's setting (SemiAutonomous unless changed). */
+    autonomy: autonomy.optional(),
     heartbeatSeconds: z.number().int().min(10).max(30 * 86_400).default(900),
     approvalThresholdSats: sats.optional(),
     dailyLimitSats: sats.optional(),
@@ -95,6 +96,19 @@ export const procedures = {
   'agents.dm': z.object({ agent: agentRef, message: z.string().min(1).max(20_000) }).strict(),
   'agents.allow': z.object({ agent: agentRef, pubkeys: z.array(z.string().min(1)).max(1000).default([]), anyone: z.boolean().optional() }).strict(),
   'agents.deny': z.object({ agent: agentRef, pubkeys: z.array(z.string().min(1)).min(1).max(1000) }).strict(),
+
+  'activity.list': z.object({ agent: agentRef.optional(), kind: z.string().max(40).optional(), limit: z.number().int().min(1).max(5000).default(500) }).strict(),
+  'budgets.overview': z.object({ days: z.number().int().min(1).max(90).default(14) }).strict(),
+  'backends.test': z.object({ name: z.string().min(1) }).strict(),
+  'settings.get': z.object({}).strict(),
+  'settings.set': z.object({
+    defaultAutonomy: autonomy.optional(),
+    defaultApprovalThresholdSats: sats.optional(),
+    defaultDailyLimitSats: sats.optional(),
+    notifications: z.boolean().optional(),
+    startAtLogin: z.boolean().optional(),
+    closeToTray: z.boolean().optional(),
+  }).strict(),
 
   'receipts.verify': z.object({}).strict(),
   'receipts.list': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
@@ -230,6 +244,41 @@ export interface RelaysView { configured: string[]; relays: RelayStatusView[]; e
 export interface NostrEventView { id: string; pubkey: string; kind: number; created_at: number; tags: string[][]; content: string; sig: string }
 export interface AllowListView { agent: string; anyone: boolean; allowed: string[]; denied: string[] }
 
+/** One audited action: every receipt (payment, spend, approval decision, tick result, funding) with its verification. */
+export interface ActivityItem {
+  id: string;
+  kind: string;
+  agentId: string | null;
+  agentName: string | null;
+  summary: string;
+  amountSats: number | null;
+  createdAt: number;
+  verified: boolean;
+  problem: string | null;
+  tickId: string | null;
+}
+
+export interface BudgetsOverview {
+  days: string[];
+  agents: {
+    id: string; name: string; lifecycle: Lifecycle; budget: BudgetLimitsView; status: BudgetStatusView;
+    usage: { dailySats: number; sessionSats: number; modelCallsToday: number; computeSecondsToday: number; storageBytes: number };
+    spendByDay: number[];
+  }[];
+  totals: { todaySats: number; dailyLimitSats: number; spendByDay: number[] };
+}
+
+export interface SettingsView {
+  home: string;
+  network: NetworkName | null;
+  defaultAutonomy: AutonomyLevel;
+  defaultApprovalThresholdSats: number;
+  defaultDailyLimitSats: number;
+  notifications: boolean;
+  startAtLogin: boolean;
+  closeToTray: boolean;
+}
+
 export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }
 
 export interface SystemStatus {
@@ -282,6 +331,11 @@ export interface ProcedureOutputs {
   'agents.dm': { eventId: string; published: boolean };
   'agents.allow': AllowListView;
   'agents.deny': AllowListView;
+  'activity.list': ActivityItem[];
+  'budgets.overview': BudgetsOverview;
+  'backends.test': { ok: true; latencyMs: number; model: string };
+  'settings.get': SettingsView;
+  'settings.set': SettingsView;
   'receipts.verify': { total: number; valid: number; invalid: { id: string; reason: string }[] };
   'receipts.list': ReceiptView[];
 }

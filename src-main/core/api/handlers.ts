@@ -11,6 +11,9 @@ import { DEFAULT_APPROVAL_THRESHOLD_SATS } from '../runtime/autonomy.js';
 import { budgetStatus, DEFAULT_BUDGET, type BudgetLimits } from '../runtime/budget.js';
 import { fundingState } from '../runtime/lifecycle.js';
 import { tickView } from '../runtime/tick-engine.js';
+import { verifyReceipt } from '../runtime/receipts.js';
+import { startOfLocalDay } from '../runtime/budget.js';
+import { testBackendConnection } from '../compute/openai-backend.js';
 import type { WalletTransaction } from '../wallet/wallet.js';
 import {
   procedures,
@@ -22,6 +25,8 @@ import {
   type Result,
   type TickView,
   type TrajectoryStep,
+  type ActivityItem,
+  type SettingsView,
 } from './contract.js';
 
 export type Handlers = { [P in ProcedureName]: (input: ParsedInput<P>) => Promise<ProcedureOutput<P>> };
@@ -47,6 +52,31 @@ export async function dispatch(handlers: Handlers, name: string, rawInput: unkno
 }
 
 const DEFAULT_HIBERNATE_THRESHOLD_SATS = 100;
+
+type StoredSettings = Omit<SettingsView, 'home' | 'network'>;
+const DEFAULT_SETTINGS: StoredSettings = {
+  defaultAutonomy: 'semi_autonomous', defaultApprovalThresholdSats: DEFAULT_APPROVAL_THRESHOLD_SATS, defaultDailyLimitSats: DEFAULT_BUDGET.dailySats,
+  notifications: true, startAtLogin: false, closeToTray: true,
+};
+
+/** A line a person can read for one receipt. */
+function describeReceipt(kind: string, d: Record<string, unknown>): { summary: string; amountSats: number | null; tickId: string | null } {
+  const n = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  switch (kind) {
+    case 'payment':
+      return { summary: `paid ${n(d.amount_sats)} sats${d.reason ? ` — ${String(d.reason)}` : ''}${d.approval ? ` (approved ${String(d.approval)})` : ''}`, amountSats: n(d.amount_sats), tickId: null };
+    case 'spend':
+      return { summary: `model call on ${String(d.backend)} (${String(d.model)}): ${n(d.cost_sats)} sats`, amountSats: n(d.cost_sats), tickId: typeof d.tick === 'string' ? d.tick : null };
+    case 'approval_decision':
+      return { summary: `approval ${String(d.approval)} ${String(d.decision)}: ${String(d.action)} of ${n(d.amount_sats)} sats${d.reason ? ` — ${String(d.reason)}` : ''}`, amountSats: n(d.amount_sats), tickId: null };
+    case 'tick_result':
+      return { summary: `tick ${String(d.tick)} ${String(d.status)} (${String(d.trigger)}): ${n(d.actions)} actions, ${n(d.model_calls)} model calls, ${n(d.cost_sats)} sats`, amountSats: n(d.spent_sats), tickId: typeof d.tick === 'string' ? d.tick : null };
+    case 'funding':
+      return { summary: `funded with ${n(d.amount_sats)} sats by the operator`, amountSats: n(d.amount_sats), tickId: null };
+    default:
+      return { summary: kind, amountSats: null, tickId: null };
+  }
+}
 
 export function createHandlers(node: OpenAgentsNode): Handlers {
   const { db, agents, identity, wallets, approvals, router, receipts, runtime, triggers, lifecycle, meter, engine, nostr } = node;
@@ -108,6 +138,15 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       instructions: agent.instructions,
       lifecycleHistory: agents.lifecycleHistory(agent.id),
     };
+  }
+
+  function settings(): StoredSettings {
+    const raw = db.prepare("SELECT value FROM meta WHERE key = 'settings'").pluck().get() as string | undefined;
+    return { ...DEFAULT_SETTINGS, ...(raw ? (JSON.parse(raw) as Partial<StoredSettings>) : {}) };
+  }
+
+  function settingsView(): SettingsView {
+    return { home: node.options.home, network: identity.status().network, ...settings() };
   }
 
   function requireAgent(ref: string): Agent {
@@ -187,7 +226,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
           throw new AppError('INSUFFICIENT_FUNDS', `the operator wallet has ${have} sats, ${input.bootstrapSats} needed to bootstrap the agent${node.network() === 'devnet' ? '; get devnet sats with `openagents wallet faucet SATS`' : ''}`);
         }
       }
-      const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...(input.budget ?? {}), ...(input.dailyLimitSats !== undefined ? { dailySats: input.dailyLimitSats } : {}) };
+      const defaults = settings();
+      const budget: BudgetLimits = { ...DEFAULT_BUDGET, dailySats: defaults.defaultDailyLimitSats, ...(input.budget ?? {}), ...(input.dailyLimitSats !== undefined ? { dailySats: input.dailyLimitSats } : {}) };
       if (budget.sessionSats > budget.dailySats && input.budget?.sessionSats === undefined) budget.sessionSats = budget.dailySats;
       const now = Date.now();
       const id = `ag_${randomBytes(5).toString('hex')}`;
@@ -196,8 +236,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
         db.prepare('UPDATE identity SET next_agent_index = next_agent_index + 1 WHERE id = 1').run();
         const pubkey = publicKeyHex(identity.agentSecretKey(index));
         agents.insert({
-          id, name: input.name, keyIndex: index, pubkey, autonomy: input.autonomy,
-          approvalThresholdSats: input.approvalThresholdSats ?? DEFAULT_APPROVAL_THRESHOLD_SATS, heartbeatSeconds: input.heartbeatSeconds,
+          id, name: input.name, keyIndex: index, pubkey, autonomy: input.autonomy ?? defaults.defaultAutonomy,
+          approvalThresholdSats: input.approvalThresholdSats ?? defaults.defaultApprovalThresholdSats, heartbeatSeconds: input.heartbeatSeconds,
           maxSteps: input.maxSteps, budget, hibernateThresholdSats: DEFAULT_HIBERNATE_THRESHOLD_SATS, instructions: input.instructions, now,
         });
         agents.setLifecycle(id, null, 'creating', 'spawned by the operator', now);
@@ -410,6 +450,64 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
         for (const pk of keys) db.prepare('INSERT INTO agent_allow (agent_id, pubkey, allowed, created_at) VALUES (?, ?, 0, ?) ON CONFLICT(agent_id, pubkey) DO UPDATE SET allowed = 0').run(agent.id, pk, Date.now());
       })();
       return allowList(agent);
+    },
+
+    'activity.list': async (input) => {
+      identity.requireInitialized();
+      const agentId = input.agent ? agents.require(input.agent).id : undefined;
+      const names = new Map(agents.list().map((a) => [a.id, a.name]));
+      return receipts.list({ agentId, limit: input.kind ? 5000 : input.limit })
+        .filter((r) => !input.kind || r.kind === input.kind)
+        .slice(0, input.limit)
+        .map((r): ActivityItem => {
+          const body = JSON.parse(r.body) as { data?: Record<string, unknown> };
+          const problem = verifyReceipt(r, node.expectedSigner(r.agentId));
+          return { id: r.id, kind: r.kind, agentId: r.agentId, agentName: r.agentId ? names.get(r.agentId) ?? null : 'operator', ...describeReceipt(r.kind, body.data ?? {}), createdAt: r.createdAt, verified: problem === null, problem };
+        });
+    },
+    'budgets.overview': async (input) => {
+      identity.requireInitialized();
+      const now = Date.now();
+      const starts: number[] = [];
+      let day = startOfLocalDay(now);
+      for (let i = 0; i < input.days; i++) {
+        starts.unshift(day);
+        day = startOfLocalDay(day - 1);
+      }
+      const rows = db.prepare('SELECT agent_id, amount_sats, created_at FROM spends WHERE created_at >= ?').all(starts[0]) as { agent_id: string; amount_sats: number; created_at: number }[];
+      const bucket = (t: number): number => {
+        let i = starts.length - 1;
+        while (i > 0 && t < starts[i]!) i--;
+        return i;
+      };
+      const perAgent = new Map<string, number[]>();
+      for (const r of rows) {
+        const series = perAgent.get(r.agent_id) ?? new Array<number>(starts.length).fill(0);
+        series[bucket(r.created_at)]! += r.amount_sats;
+        perAgent.set(r.agent_id, series);
+      }
+      const list = agents.list().filter((a) => a.lifecycle !== 'terminated').map((a) => {
+        const usage = meter.usage(a.id, a.sessionStartedAt, now);
+        return { id: a.id, name: a.name, lifecycle: a.lifecycle, budget: a.budget, status: budgetStatus(usage, a.budget), usage, spendByDay: perAgent.get(a.id) ?? new Array<number>(starts.length).fill(0) };
+      });
+      const totalByDay = starts.map((_, i) => list.reduce((sum, a) => sum + a.spendByDay[i]!, 0));
+      return {
+        days: starts.map((t) => new Date(t).toISOString().slice(0, 10)),
+        agents: list,
+        totals: { todaySats: list.reduce((s2, a) => s2 + a.usage.dailySats, 0), dailyLimitSats: list.reduce((s2, a) => s2 + a.budget.dailySats, 0), spendByDay: totalByDay },
+      };
+    },
+    'backends.test': async (input) => {
+      const cfg = router.get(input.name);
+      if (!cfg) throw new AppError('NOT_FOUND', `no backend named "${input.name}"`);
+      const { backend } = router.resolve(input.name);
+      return testBackendConnection(backend);
+    },
+    'settings.get': async () => settingsView(),
+    'settings.set': async (input) => {
+      const next = { ...settings(), ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+      db.prepare("INSERT INTO meta (key, value) VALUES ('settings', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(next));
+      return settingsView();
     },
 
     'receipts.verify': async () => {

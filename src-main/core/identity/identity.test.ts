@@ -68,3 +68,17 @@ describe('identity', () => {
     expect(open(home, 'correct horse').identity.exportMnemonic()).toBe(mnemonic);
   });
 });
+
+describe('keystore in the OS keychain', () => {
+  it('keeps a new home’s key with the external store and refuses to open without it', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'oa-ext-'));
+    let sealed: Uint8Array | null = null;
+    const external = { load: () => sealed, save: (k: Uint8Array) => { sealed = new Uint8Array(k); } };
+    const first = Keystore.open(home, { external });
+    const blob = first.seal(new TextEncoder().encode('secret'));
+    expect(sealed).not.toBeNull();
+    expect(readdirSync(home)).not.toContain('keystore.key');
+    expect(new TextDecoder().decode(Keystore.open(home, { external }).open(blob))).toBe('secret');
+    expect(() => Keystore.open(home, {})).toThrow(/OS keychain/);
+  });
+});

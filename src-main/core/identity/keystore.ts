@@ -9,7 +9,7 @@ const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 
 interface KeystoreFile {
   version: 1;
-  kdf: 'scrypt' | 'keyfile';
+  kdf: 'scrypt' | 'keyfile' | 'external';
   salt?: string;
   N?: number;
   r?: number;
@@ -18,9 +18,17 @@ interface KeystoreFile {
   verifier: string;
 }
 
+/** Where the desktop keeps the key: the OS keychain (Electron safeStorage) seals it. */
+export interface ExternalKeyStore {
+  load(): Uint8Array | null;
+  save(key: Uint8Array): void;
+}
+
 export interface KeystoreOptions {
   /** From $OPENAGENTS_PASSPHRASE; when unset a random key file (0600) in the home is used. */
   readonly passphrase?: string | undefined;
+  /** For new homes created by the desktop: keep the random key sealed by the OS keychain. */
+  readonly external?: ExternalKeyStore | undefined;
 }
 
 /**
@@ -50,6 +58,10 @@ export class Keystore {
         throw new AppError('KEYSTORE_LOCKED', 'this home keeps its secrets under a passphrase: set OPENAGENTS_PASSPHRASE');
       }
       key = deriveKey(options.passphrase, Buffer.from(meta.salt ?? '', 'hex'), meta);
+    } else if (meta.kdf === 'external') {
+      const k = options.external?.load() ?? null;
+      if (!k) throw new AppError('KEYSTORE_LOCKED', 'this home keeps its key in the OS keychain of the desktop app; open it there (or talk to the running app/daemon)');
+      key = k;
     } else {
       const keyPath = path.join(home, 'keystore.key');
       if (!existsSync(keyPath)) {
@@ -63,7 +75,7 @@ export class Keystore {
     } catch {
       throw new AppError(
         'KEYSTORE_LOCKED',
-        meta.kdf === 'scrypt' ? 'wrong passphrase (OPENAGENTS_PASSPHRASE) for this home' : 'the key file does not match this home',
+        meta.kdf === 'scrypt' ? 'wrong passphrase (OPENAGENTS_PASSPHRASE) for this home' : meta.kdf === 'external' ? 'the key in the OS keychain does not match this home' : 'the key file does not match this home',
       );
     }
     return store;
@@ -76,6 +88,10 @@ export class Keystore {
       const salt = randomBytes(16);
       key = deriveKey(options.passphrase, salt, SCRYPT);
       meta = { version: 1, kdf: 'scrypt', salt: salt.toString('hex'), ...SCRYPT };
+    } else if (options.external) {
+      key = new Uint8Array(randomBytes(32));
+      options.external.save(key);
+      meta = { version: 1, kdf: 'external' };
     } else {
       key = new Uint8Array(randomBytes(32));
       const keyPath = path.join(home, 'keystore.key');

@@ -100,14 +100,17 @@ export class NostrService {
     const current = this.configuredRelays();
     if (current.includes(url)) throw new AppError('CONFLICT', `${url} is already in the relay list`);
     this.db.transaction(() => {
-      // The first explicit change turns the defaults into rows, so removing one later works.
-      if (!this.db.prepare('SELECT 1 FROM relays WHERE network = ?').get(this.network())) {
-        current.forEach((u, i) => this.db.prepare('INSERT INTO relays (network, url, added_at) VALUES (?, ?, ?)').run(this.network(), u, i));
-      }
+      this.materializeDefaults(current);
       this.db.prepare('INSERT INTO relays (network, url, added_at) VALUES (?, ?, ?)').run(this.network(), url, Date.now());
     })();
     if (this.running) this.pool.setRelays(this.resolved());
     return this.configuredRelays();
+  }
+
+  /** The first explicit change turns the default list into rows, so later edits apply to it. */
+  private materializeDefaults(current: string[]): void {
+    if (this.db.prepare('SELECT 1 FROM relays WHERE network = ?').get(this.network())) return;
+    current.forEach((u, i) => this.db.prepare('INSERT INTO relays (network, url, added_at) VALUES (?, ?, ?)').run(this.network(), u, i));
   }
 
   removeRelay(url: string): string[] {
@@ -115,9 +118,7 @@ export class NostrService {
     if (!current.includes(url)) throw new AppError('NOT_FOUND', `${url} is not in the relay list`);
     if (current.length === 1) throw new AppError('CONFLICT', 'cannot remove the last relay; add another first');
     this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM relays WHERE network = ?').get(this.network())) {
-        current.forEach((u, i) => this.db.prepare('INSERT INTO relays (network, url, added_at) VALUES (?, ?, ?)').run(this.network(), u, i));
-      }
+      this.materializeDefaults(current);
       this.db.prepare('DELETE FROM relays WHERE network = ? AND url = ?').run(this.network(), url);
     })();
     if (this.running) this.pool.setRelays(this.resolved());
