@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerSaveBlocker, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { insideWindow } from '../core/autopilot-window.js';
 import { procedures, type ProcedureName, type SettingsView } from '../core/api/contract.js';
 import { createHandlers, dispatch, type Handlers } from '../core/api/handlers.js';
 import { defaultDevnetDir, defaultHome } from '../core/config.js';
@@ -95,6 +96,17 @@ async function refreshSettings(): Promise<void> {
   }
 }
 
+let blocker: number | null = null;
+/** Keeps the machine awake only inside the configured overnight autopilot window. */
+function updatePowerBlocker(): void {
+  const want = insideWindow(currentSettings()?.autopilotWindow ?? null);
+  if (want && blocker === null) blocker = powerSaveBlocker.start('prevent-app-suspension');
+  if (!want && blocker !== null) {
+    powerSaveBlocker.stop(blocker);
+    blocker = null;
+  }
+}
+
 function show(route?: string): void {
   if (!win || win.isDestroyed()) win = createWindow();
   win.show();
@@ -142,7 +154,7 @@ async function main(): Promise<void> {
     ipcMain.handle(`oa:${name}`, async (event, input: unknown) => {
       if (!isOwnRenderer(event)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC from an unknown frame' } };
       const result = await dispatch(handlers!, name, input);
-      if (name === 'settings.set') void refreshSettings();
+      if (name === 'settings.set') void refreshSettings().then(updatePowerBlocker);
       return result;
     });
   }
@@ -154,6 +166,8 @@ async function main(): Promise<void> {
   node.events.on('budget.warning', (e) => notify('Budget warning', `An agent is near its spending limit (${e.status.kind})`, `/agents/${e.agentId}`));
   node.events.on('lifecycle.changed', (e) => notify('Agent lifecycle', `${e.from ?? 'new'} → ${e.to}: ${e.reason}`, `/agents/${e.agentId}`));
   await refreshSettings();
+  updatePowerBlocker();
+  setInterval(updatePowerBlocker, 60_000).unref();
   const icon = path.join(__dirname, '../../resources/icon.png');
   tray = new Tray(existsSync(icon) ? nativeImage.createFromPath(icon) : nativeImage.createEmpty());
   tray.on('click', () => show());

@@ -108,6 +108,8 @@ export const procedures = {
     notifications: z.boolean().optional(),
     startAtLogin: z.boolean().optional(),
     closeToTray: z.boolean().optional(),
+    /** Local times "HH:MM"; null turns the overnight autopilot window off. */
+    autopilotWindow: z.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM') }).nullable().optional(),
   }).strict(),
 
   'receipts.verify': z.object({}).strict(),
@@ -277,6 +279,8 @@ export interface SettingsView {
   notifications: boolean;
   startAtLogin: boolean;
   closeToTray: boolean;
+  /** While inside this local window the desktop keeps the machine awake for the autopilot. */
+  autopilotWindow: { start: string; end: string } | null;
 }
 
 export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }

@@ -56,7 +56,7 @@ const DEFAULT_HIBERNATE_THRESHOLD_SATS = 100;
 type StoredSettings = Omit<SettingsView, 'home' | 'network'>;
 const DEFAULT_SETTINGS: StoredSettings = {
   defaultAutonomy: 'semi_autonomous', defaultApprovalThresholdSats: DEFAULT_APPROVAL_THRESHOLD_SATS, defaultDailyLimitSats: DEFAULT_BUDGET.dailySats,
-  notifications: true, startAtLogin: false, closeToTray: true,
+  notifications: true, startAtLogin: false, closeToTray: true, autopilotWindow: null,
 };
 
 /** A line a person can read for one receipt. */

@@ -22,7 +22,8 @@ export function AgentDetailPage() {
           <p><Badge tone={lifecycleTone(a.lifecycle)}>{a.lifecycle.replace('_', ' ')}</Badge> <span className="muted small">{a.lifecycleReason}</span></p>
           <p>Balance <strong data-testid="agent-balance"><Sats value={a.balanceSats} /></strong> · burn {a.dailyBurnSats}/day · runway {a.runwayDays === null ? '∞' : `${a.runwayDays} days`}</p>
           <p>{autonomyLabel(a.autonomy)}{a.autonomy === 'semi_autonomous' ? ` · approval above ${a.approvalThresholdSats} sats` : ''}</p>
-          <p>Heartbeat every {a.heartbeatSeconds} s · next <Time ms={a.nextTickAt} /> · backend {a.backend ?? 'default'}</p>
+          <p>Heartbeat every {a.heartbeatSeconds} s · next <Time ms={a.nextTickAt} /></p>
+          <RouteSelect agentId={a.id} current={a.backend} />
         </Card>
         <Card title="Budget">
           <p><Badge tone={a.budgetStatus.kind === 'ok' ? 'ok' : a.budgetStatus.kind === 'warning' ? 'warn' : 'bad'}>{a.budgetStatus.kind.replace('_', ' ')}</Badge></p>
@@ -76,6 +77,21 @@ function AgentActions({ agentId, lifecycle }: { agentId: string; lifecycle: stri
   );
 }
 
+/** Which backend the agent thinks through (the default unless routed). */
+function RouteSelect({ agentId, current }: { agentId: string; current: string | null }) {
+  const backends = useProc('backends.list', {});
+  const route = useProcMutation('agents.route', ['agents.status', 'agents.list']);
+  return (
+    <label className="row">Thinks through
+      <select value={current ?? ''} disabled={route.isPending || backends.isPending} onChange={(e) => route.mutate({ agent: agentId, backend: e.target.value === '' ? null : e.target.value })} data-testid="agent-route">
+        <option value="">the default backend</option>
+        {(backends.data ?? []).map((b) => <option key={b.name} value={b.name}>{b.name} ({b.model}){b.enabled ? '' : ' — disabled'}</option>)}
+      </select>
+      {route.error ? <ErrorState error={route.error} /> : null}
+    </label>
+  );
+}
+
 function TickNow({ agentId }: { agentId: string }) {
   const tick = useProcMutation('agents.tick', [...AFTER_ACTION]);
   const [message, setMessage] = useState('');
@@ -104,7 +120,7 @@ function TickRow({ tick }: { tick: TickView }) {
         <Badge tone={tone}>{tick.status}</Badge> <strong>#{tick.seq}</strong> {tick.triggerKind} · <Time ms={tick.startedAt} /> · {tick.durationMs ?? '—'} ms · {tick.actions} actions · {tick.costSats} sats
       </button>
       <div className="small">{tick.summary}{tick.error ? <span className="error"> — {tick.error}</span> : null}{tick.recovery ? <span className="muted"> — {tick.recovery}</span> : null}</div>
-      {open ? <Trajectory tickId={tick.id} /> : null}
+      {open ? <><Trajectory tickId={tick.id} /><TickReceipts agentId={tick.agentId} tickId={tick.id} /></> : null}
     </li>
   );
 }
@@ -119,6 +135,20 @@ function Trajectory({ tickId }: { tickId: string }) {
         <li key={i}><span className="kbd">{s.step}</span> <strong>{s.type}</strong> {s.tokensIn !== null ? <span className="muted">({s.tokensIn}→{s.tokensOut} tokens)</span> : null} <span className="mono">{summarize(s.content)}</span></li>
       ))}
     </ol>
+  );
+}
+
+/** The signed receipts of one tick (its result, model spends) with their verification. */
+function TickReceipts({ agentId, tickId }: { agentId: string; tickId: string }) {
+  const items = useProc('activity.list', { agent: agentId, limit: 500 });
+  if (items.isPending) return <Loading what="receipts" />;
+  if (items.isError) return <ErrorState error={items.error} />;
+  const mine = items.data.filter((i) => i.tickId === tickId);
+  if (mine.length === 0) return null;
+  return (
+    <ul className="steps-list" data-testid="tick-receipts">
+      {mine.map((r) => <li key={r.id}>{r.verified ? '✓' : '✗'} <strong>{r.kind.replace('_', ' ')}</strong> {r.summary} <span className="muted mono">{r.id}</span>{r.problem ? <span className="error"> — {r.problem}</span> : null}</li>)}
+    </ul>
   );
 }
 

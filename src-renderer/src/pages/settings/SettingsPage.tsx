@@ -3,6 +3,7 @@ import type { AutonomyLevel, SettingsView } from '../../../../src-main/core/api/
 import { useProc, useProcMutation } from '../../api/hooks';
 import { Card, ErrorState, FormError, Loading, Page } from '../../components/ui';
 import { useUi, type Theme } from '../../state/ui';
+import { AutopilotSection } from './AutopilotSection';
 import { BackendsSection } from './BackendsSection';
 import { RecoverySection } from './RecoverySection';
 import { RelaysSection } from './RelaysSection';
@@ -47,6 +48,7 @@ export function SettingsPage() {
           </Card>
         </div>
       </div>
+      <AutopilotSection />
       <BackendsSection />
       <RelaysSection />
       <RecoverySection />
