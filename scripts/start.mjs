@@ -32,6 +32,12 @@ if (binary && hasDisplay() && !headless) {
   const child = spawn(binary, [path.join(root, 'out/main/main.js')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
+  if (!existsSync(path.join(root, 'out/renderer/index.html')) || !existsSync(path.join(root, 'out/cli/main.mjs'))) {
+    console.log('openagents: building the console (first start; about 15 s)…');
+    const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+    const cliBuild = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'scripts/build-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
+    if (cliBuild.status !== 0) console.warn('openagents: the build failed; the daemon will serve a minimal status page instead of the console.');
+  }
   const why = headless
     ? 'OPENAGENTS_HEADLESS=1 is set'
     : !binary

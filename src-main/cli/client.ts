@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { ProcedureName, ResponseFrame, Result } from '../core/api/contract.js';
-import { createHandlers, dispatch } from '../core/api/handlers.js';
+import type { dispatch as Dispatch, Handlers } from '../core/api/handlers.js';
 import { AppError } from '../core/errors.js';
-import { OpenAgentsNode } from '../core/node.js';
+import type { OpenAgentsNode } from '../core/node.js';
 import { liveDaemon, type DaemonInfo } from './daemon-file.js';
 
 /** How the CLI reaches the core: through the running daemon, or by opening the home itself. */
@@ -76,9 +76,15 @@ export class DaemonClient implements ApiClient {
 
 export class DirectClient implements ApiClient {
   readonly via = 'direct' as const;
-  private constructor(private readonly node: OpenAgentsNode, private readonly handlers: ReturnType<typeof createHandlers>) {}
+  private constructor(
+    private readonly node: OpenAgentsNode,
+    private readonly handlers: Handlers,
+    private readonly run: typeof Dispatch,
+  ) {}
 
   static async open(opts: ClientOptions): Promise<DirectClient> {
+    // The core is loaded only here: a CLI talking to the daemon stays small and quick.
+    const [{ OpenAgentsNode }, { createHandlers, dispatch }] = await Promise.all([import('../core/node.js'), import('../core/api/handlers.js')]);
     const node = new OpenAgentsNode({ home: opts.home, devnetDir: opts.devnetDir, passphrase: opts.passphrase, mode: 'direct' });
     try {
       await node.recoverDirect();
@@ -86,11 +92,11 @@ export class DirectClient implements ApiClient {
       await node.stop();
       throw err;
     }
-    return new DirectClient(node, createHandlers(node));
+    return new DirectClient(node, createHandlers(node), dispatch);
   }
 
   call(proc: ProcedureName, input: unknown): Promise<Result<unknown>> {
-    return dispatch(this.handlers, proc, input);
+    return this.run(this.handlers, proc, input);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../core/api/handlers.js';
@@ -42,8 +42,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const token = newToken();
   const tokenFile = path.join(opts.home, 'daemon.token');
   writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
-  // The console is the renderer built by `npm run build` (out/renderer beside the sources).
-  const consoleDir = process.env.OPENAGENTS_CONSOLE_DIR || fileURLToPath(new URL('../../out/renderer', import.meta.url));
+  // The console is the renderer built by `npm run build`: out/renderer, reached from the
+  // sources (src-main/cli) or from the CLI bundle (out/cli).
+  const consoleDir = process.env.OPENAGENTS_CONSOLE_DIR
+    || [new URL('../../out/renderer', import.meta.url), new URL('../renderer', import.meta.url)].map((u) => fileURLToPath(u)).find((d) => existsSync(path.join(d, 'index.html')))
+    || null;
   const server = new ApiServer({ host: opts.host, port: opts.port, token, handlers: createHandlers(node), events: node.events, log, consoleDir });
   let urls;
   try {

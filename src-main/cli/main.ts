@@ -7,7 +7,7 @@ import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
 import { parseAutonomy } from '../core/runtime/autonomy.js';
 import { connect } from './client.js';
-import { runDaemon } from './daemon.js';
+
 
 interface GlobalOpts { json?: boolean; home?: string }
 
@@ -439,6 +439,7 @@ program
   .option('--relay-port <port>', 'embedded relay port (default: the one this home used last, else any free port)', intArg('relay port'))
   .option('--relay-lan', 'expose the embedded relay on the LAN (off by default)')
   .action(async (o: { port: number; host: string; relayPort?: number; relayLan?: boolean }) => {
+    const { runDaemon } = await import('./daemon.js');
     await runDaemon({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, port: o.port, host: o.host, json: globals().json === true, relayPort: o.relayPort, relayLan: o.relayLan });
   });
 

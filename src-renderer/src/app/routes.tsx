@@ -1,13 +1,22 @@
+import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from 'react';
 import { createHashRouter, Navigate } from 'react-router';
+import { Loading } from '../components/ui';
 import { Layout } from './Layout';
 import { SetupGate } from './SetupGate';
 import { AgentsPage } from '../pages/agents/AgentsPage';
-import { AgentDetailPage } from '../pages/agents/AgentDetailPage';
 import { ApprovalsPage } from '../pages/approvals/ApprovalsPage';
-import { BudgetsPage } from '../pages/budgets/BudgetsPage';
-import { WalletPage } from '../pages/wallet/WalletPage';
-import { ActivityPage } from '../pages/activity/ActivityPage';
-import { SettingsPage } from '../pages/settings/SettingsPage';
+
+// Pages other than the first ones an operator sees load on demand (charts, QR codes…), so
+// the console is interactive sooner.
+const AgentDetailPage = lazy(() => import('../pages/agents/AgentDetailPage').then((m) => ({ default: m.AgentDetailPage })));
+const BudgetsPage = lazy(() => import('../pages/budgets/BudgetsPage').then((m) => ({ default: m.BudgetsPage })));
+const WalletPage = lazy(() => import('../pages/wallet/WalletPage').then((m) => ({ default: m.WalletPage })));
+const ActivityPage = lazy(() => import('../pages/activity/ActivityPage').then((m) => ({ default: m.ActivityPage })));
+const SettingsPage = lazy(() => import('../pages/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+
+function page(Component: LazyExoticComponent<ComponentType>) {
+  return <Suspense fallback={<Loading what="the page" />}><Component /></Suspense>;
+}
 
 /**
  * Hash routing: the same routes work from file:// in Electron and from the daemon. Created
@@ -22,12 +31,12 @@ export const createRouter = () => createHashRouter([
         children: [
           { index: true, element: <Navigate to="/agents" replace /> },
           { path: 'agents', element: <AgentsPage /> },
-          { path: 'agents/:id', element: <AgentDetailPage /> },
+          { path: 'agents/:id', element: page(AgentDetailPage) },
           { path: 'approvals', element: <ApprovalsPage /> },
-          { path: 'budgets', element: <BudgetsPage /> },
-          { path: 'wallet', element: <WalletPage /> },
-          { path: 'activity', element: <ActivityPage /> },
-          { path: 'settings', element: <SettingsPage /> },
+          { path: 'budgets', element: page(BudgetsPage) },
+          { path: 'wallet', element: page(WalletPage) },
+          { path: 'activity', element: page(ActivityPage) },
+          { path: 'settings', element: page(SettingsPage) },
         ],
       },
     ],
