@@ -109,7 +109,8 @@ export class OpenAgentsNode {
     this.nostr = new NostrService(this.db, this.agents, this.triggers, {
       agentSecretKey: agentKey,
       operatorSecretKey: () => this.signer(null).secretKey,
-      operatorPubkey: () => this.signer(null).pubkey,
+      // Stored with the identity: no key derivation needed just to name the operator.
+      operatorPubkey: () => this.identity.requireInitialized().pubkey,
     }, () => this.network(), (agent) => {
       const route = agent.backend ? this.router.get(agent.backend) : this.router.list().find((b) => b.isDefault);
       return route?.model ?? 'unknown';

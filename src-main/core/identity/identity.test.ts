@@ -82,3 +82,11 @@ describe('keystore in the OS keychain', () => {
     expect(() => Keystore.open(home, {})).toThrow(/OS keychain/);
   });
 });
+
+describe('seed', () => {
+  it('matches the BIP-39 reference implementation', async () => {
+    const { mnemonicToSeedSync } = await import('@scure/bip39');
+    expect(Buffer.from(seedFromMnemonic(KNOWN)).toString('hex')).toBe(Buffer.from(mnemonicToSeedSync(KNOWN)).toString('hex'));
+    expect(Buffer.from(seedFromMnemonic(KNOWN, 'pass')).toString('hex')).toBe(Buffer.from(mnemonicToSeedSync(KNOWN, 'pass')).toString('hex'));
+  });
+});

@@ -1,5 +1,6 @@
 import { HDKey } from '@scure/bip32';
-import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
+import { pbkdf2Sync } from 'node:crypto';
+import { generateMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { getPublicKey, nip19 } from 'nostr-tools';
 import { AppError } from '../errors.js';
@@ -19,8 +20,13 @@ export function normalizeMnemonic(input: string): string {
   return phrase;
 }
 
-export function seedFromMnemonic(mnemonic: string): Uint8Array {
-  return mnemonicToSeedSync(mnemonic);
+/**
+ * The BIP-39 seed: PBKDF2-HMAC-SHA512, 2048 rounds, salt "mnemonic". Node's native PBKDF2
+ * gives the same bytes as the pure-JS one in a fraction of the time, which every process
+ * start pays once.
+ */
+export function seedFromMnemonic(mnemonic: string, passphrase = ''): Uint8Array {
+  return new Uint8Array(pbkdf2Sync(Buffer.from(mnemonic.normalize('NFKD'), 'utf8'), Buffer.from(`mnemonic${passphrase}`.normalize('NFKD'), 'utf8'), 2048, 64, 'sha512'));
 }
 
 /** NIP-06 path for a Nostr account: the operator is account 0, agent n is account n+1. */
