@@ -18,7 +18,7 @@ await build({
   target: 'node20',
   // Dependencies are bundled too (resolving hundreds of package files is most of a cold
   // start); native addons and what loads them stay external.
-  external: ['better-sqlite3', 'secp256k1', 'bufferutil', 'utf-8-validate', 'tsx', 'esbuild', 'electron', 'playwright-core'],
+  external: ['better-sqlite3', 'node-llama-cpp', 'secp256k1', 'bufferutil', 'utf-8-validate', 'tsx', 'esbuild', 'electron', 'playwright-core'],
   // Bundled CommonJS code calls require() for Node built-ins.
   banner: { js: "import { createRequire as __oaCreateRequire } from 'node:module'; const require = __oaCreateRequire(import.meta.url);" },
   sourcemap: true,

@@ -10,6 +10,8 @@ import { liveDaemon, type DaemonInfo } from './daemon-file.js';
 export interface ApiClient {
   readonly via: 'daemon' | 'direct';
   call(proc: ProcedureName, input: unknown): Promise<Result<unknown>>;
+  /** Core events while the command runs (download progress…). */
+  onEvent(listener: (event: string, data: unknown) => void): void;
   close(): Promise<void>;
 }
 
@@ -30,13 +32,16 @@ export class DaemonClient implements ApiClient {
   readonly via = 'daemon' as const;
   private nextId = 1;
   private readonly pending = new Map<number, (r: Result<unknown>) => void>();
+  private readonly listeners: ((event: string, data: unknown) => void)[] = [];
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (raw) => {
-      const frame = JSON.parse(String(raw)) as ResponseFrame | { event: string };
+      const frame = JSON.parse(String(raw)) as ResponseFrame | { event: string; data: unknown };
       if ('id' in frame && typeof frame.id === 'number') {
         this.pending.get(frame.id)?.(frame.result);
         this.pending.delete(frame.id);
+      } else if ('event' in frame) {
+        for (const l of this.listeners) l(frame.event, frame.data);
       }
     });
     ws.on('close', () => {
@@ -59,6 +64,10 @@ export class DaemonClient implements ApiClient {
       ws.once('error', (err) => { clearTimeout(timer); reject(new AppError('DAEMON_UNAVAILABLE', `cannot reach the daemon (pid ${info.pid}) at ${info.apiUrl}: ${err.message}`)); });
     });
     return new DaemonClient(ws);
+  }
+
+  onEvent(listener: (event: string, data: unknown) => void): void {
+    this.listeners.push(listener);
   }
 
   call(proc: ProcedureName, input: unknown): Promise<Result<unknown>> {
@@ -97,6 +106,10 @@ export class DirectClient implements ApiClient {
 
   call(proc: ProcedureName, input: unknown): Promise<Result<unknown>> {
     return this.run(this.handlers, proc, input);
+  }
+
+  onEvent(listener: (event: string, data: unknown) => void): void {
+    this.node.events.onAny(listener);
   }
 
   async close(): Promise<void> {

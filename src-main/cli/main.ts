@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type {
-  AgentStatus, AgentSummary, AllowListView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
+  AgentStatus, AgentSummary, AllowListView, ModelView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
 } from '../core/api/contract.js';
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
@@ -64,8 +65,9 @@ function printError(e: { code: string; message: string }): void {
 }
 
 /** Calls one procedure through the daemon or directly, prints the result, and fails loudly. */
-async function call<P extends ProcedureName>(proc: P, input: unknown, render: (value: ProcedureOutputs[P]) => string, jsonValue?: (value: ProcedureOutputs[P]) => unknown): Promise<ProcedureOutputs[P]> {
+async function call<P extends ProcedureName>(proc: P, input: unknown, render: (value: ProcedureOutputs[P]) => string, jsonValue?: (value: ProcedureOutputs[P]) => unknown, onEvent?: (event: string, data: unknown) => void): Promise<ProcedureOutputs[P]> {
   const client = await connect({ home: homeDir(), devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE });
+  if (onEvent) client.onEvent(onEvent);
   try {
     const result = await client.call(proc, input);
     if (!result.ok) {
@@ -411,6 +413,37 @@ agent
   });
 agent.command('deny <agent> <npubs...>').description('never let these npubs wake the agent').action(async (a: string, npubs: string[]) => {
   await call('agents.deny', { agent: a, pubkeys: npubs }, allowText);
+});
+
+// ---- models ----
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+const modelLine = (m: ModelView): string => `${m.name.padEnd(24)} ${m.architecture.padEnd(10)} ${mb(m.sizeBytes).padStart(10)}  ${m.owned ? 'pulled' : 'imported'}  ${m.path}`;
+const models = program.command('models').description('local GGUF models for the inference engine');
+models.command('list').description('registered models').action(async () => {
+  await call('models.list', {}, (list) => (list.length ? list.map(modelLine).join('\n') : 'no models yet: `openagents models import FILE.gguf` or `models pull URL`'));
+});
+models
+  .command('import <path>')
+  .description('register a local .gguf (kept where it is)')
+  .option('--name <name>', 'name to use')
+  .action(async (file: string, o: { name?: string }) => {
+    await call('models.import', { path: path.resolve(file), name: o.name }, (m) => `imported ${modelLine(m)}`);
+  });
+models
+  .command('pull <url>')
+  .description('download a .gguf (resumes an interrupted download; checks --sha256)')
+  .option('--sha256 <hex>', 'expected checksum')
+  .option('--name <name>', 'name to use')
+  .action(async (url: string, o: { sha256?: string; name?: string }) => {
+    await call('models.pull', { url, sha256: o.sha256, name: o.name }, (m) => `pulled ${modelLine(m)}`, undefined, (event, data) => {
+      if (event !== 'model.download' || globals().json) return;
+      const p = data as { receivedBytes: number; totalBytes: number | null; resumed: boolean };
+      const pct = p.totalBytes ? ` (${Math.floor((p.receivedBytes * 100) / p.totalBytes)}%)` : '';
+      process.stderr.write(`\r${p.resumed ? 'resuming: ' : ''}${mb(p.receivedBytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${pct}   `);
+    });
+  });
+models.command('remove <name>').description('unregister (deletes the file only if it was pulled)').action(async (name: string) => {
+  await call('models.remove', { name }, (v) => `removed ${v.removed}${v.deletedFile ? ' and its file' : ' (file kept)'}`);
 });
 
 // ---- receipts ----

@@ -27,6 +27,8 @@ import { Runtime, type RecoveryReport } from './runtime/runtime.js';
 import { IncomingWatcher } from './wallet/incoming-watcher.js';
 import { publicKeyHex } from './identity/keys.js';
 import { NostrService } from './nostr/service.js';
+import { InferenceEngine } from './inference/engine.js';
+import { ModelStore } from './inference/models.js';
 import type { Agent } from './runtime/agents.js';
 
 export type NodeMode = 'daemon' | 'direct' | 'electron';
@@ -79,6 +81,9 @@ export class OpenAgentsNode {
   readonly runtime: Runtime;
   readonly incoming: IncomingWatcher;
   readonly nostr: NostrService;
+  /** node-llama-cpp is loaded only when a model is inspected or run. */
+  readonly inference = new InferenceEngine();
+  readonly models: ModelStore;
   readonly startedAt = Date.now();
   private readonly signers = new Map<string, { pubkey: string; secretKey: Uint8Array }>();
   private started = false;
@@ -87,6 +92,7 @@ export class OpenAgentsNode {
     const log = options.log ?? (() => undefined);
     mkdirSync(options.home, { recursive: true, mode: 0o700 });
     this.db = openDatabase(path.join(options.home, 'openagents.sqlite'));
+    this.models = new ModelStore(this.db, path.join(options.home, 'models'), (file) => this.inference.inspect(file));
     this.keystore = Keystore.open(options.home, { passphrase: options.passphrase, external: options.externalKey });
     this.secrets = new SecretStore(this.db, this.keystore);
     this.identity = new IdentityService(this.db, this.secrets);
@@ -214,6 +220,7 @@ export class OpenAgentsNode {
 
   async stop(): Promise<void> {
     await this.nostr.stop();
+    await this.inference.close();
     this.incoming.stop();
     await this.runtime.stop();
     if (this.started) this.leases.releaseAll();

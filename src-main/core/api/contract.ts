@@ -112,6 +112,11 @@ export const procedures = {
     autopilotWindow: z.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM') }).nullable().optional(),
   }).strict(),
 
+  'models.list': z.object({}).strict(),
+  'models.import': z.object({ path: z.string().min(1).max(4096), name: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).optional() }).strict(),
+  'models.pull': z.object({ url: z.string().url(), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters').optional(), name: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).optional() }).strict(),
+  'models.remove': z.object({ name: z.string().min(1) }).strict(),
+
   'receipts.verify': z.object({}).strict(),
   'receipts.list': z.object({ agent: agentRef.optional(), limit: z.number().int().min(1).max(1000).default(50) }).strict(),
 } as const;
@@ -283,6 +288,8 @@ export interface SettingsView {
   autopilotWindow: { start: string; end: string } | null;
 }
 
+export interface ModelView { name: string; path: string; source: string; sizeBytes: number; sha256: string | null; architecture: string; owned: boolean; addedAt: number }
+
 export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }
 
 export interface SystemStatus {
@@ -340,6 +347,10 @@ export interface ProcedureOutputs {
   'backends.test': { ok: true; latencyMs: number; model: string };
   'settings.get': SettingsView;
   'settings.set': SettingsView;
+  'models.list': ModelView[];
+  'models.import': ModelView;
+  'models.pull': ModelView;
+  'models.remove': { removed: string; deletedFile: boolean };
   'receipts.verify': { total: number; valid: number; invalid: { id: string; reason: string }[] };
   'receipts.list': ReceiptView[];
 }
@@ -362,6 +373,7 @@ export interface CoreEvents {
   'payment.sent': { owner: string; amountSats: number; paymentHash: string };
   'payment.received': { owner: string; amountSats: number; paymentHash: string };
   'agent.spawned': { agentId: string; name: string };
+  'model.download': { url: string; receivedBytes: number; totalBytes: number | null; resumed: boolean };
 }
 export type CoreEventName = keyof CoreEvents;
 export interface CoreEventMessage<E extends CoreEventName = CoreEventName> { event: E; data: CoreEvents[E] }

@@ -510,6 +510,27 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       return settingsView();
     },
 
+    'models.list': async () => node.models.list(),
+    'models.import': async (input) => node.models.import(input.path, { name: input.name }),
+    'models.pull': async (input) => {
+      let last = 0;
+      return node.models.pull(input.url, {
+        name: input.name,
+        sha256: input.sha256,
+        onProgress: (p) => {
+          // A progress event at most every 250 ms, plus the last one.
+          const now = Date.now();
+          if (now - last < 250 && p.receivedBytes !== p.totalBytes) return;
+          last = now;
+          node.events.emit('model.download', { url: input.url, ...p });
+        },
+      });
+    },
+    'models.remove': async (input) => {
+      const m = node.models.remove(input.name);
+      return { removed: m.name, deletedFile: m.owned };
+    },
+
     'receipts.verify': async () => {
       identity.requireInitialized();
       return receipts.verifyAll((agentId) => node.expectedSigner(agentId));

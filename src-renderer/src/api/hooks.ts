@@ -41,6 +41,7 @@ const INVALIDATES: Record<CoreEventName, ProcedureName[]> = {
   'payment.sent': ['wallet.balance', 'wallet.history', 'agents.list', 'agents.status', 'activity.list', 'budgets.overview'],
   'payment.received': ['wallet.balance', 'wallet.history', 'agents.list', 'agents.status', 'activity.list'],
   'agent.spawned': ['agents.list', 'system.status', 'budgets.overview'],
+  'model.download': [],
 };
 
 /** Subscribes once to the core's event stream and turns events into invalidations. */

@@ -1,5 +1,6 @@
 import { initial } from './0001-initial.js';
 import { nostr } from './0002-nostr.js';
+import { models } from './0003-models.js';
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every schema change is a new numbered file here; applied migrations are never edited. */
-export const migrations: readonly Migration[] = [initial, nostr];
+export const migrations: readonly Migration[] = [initial, nostr, models];
