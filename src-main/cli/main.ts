@@ -125,7 +125,7 @@ function decisionText(d: ApprovalDecision): string {
 }
 
 function backendLine(b: BackendView): string {
-  return `${b.isDefault ? '*' : ' '} ${b.name.padEnd(16)} ${b.model.padEnd(24)} ${b.url}  ${b.costInSatsPer1k}/${b.costOutSatsPer1k} sats per 1k in/out${b.hasApiKey ? ', api key stored' : ''}${b.enabled ? '' : ' (disabled)'}`;
+  return `${b.isDefault ? '*' : ' '} ${b.name.padEnd(16)} ${b.model.padEnd(24)} ${b.kind === 'local' ? 'local engine' : b.url}  ${b.costInSatsPer1k}/${b.costOutSatsPer1k} sats per 1k in/out${b.hasApiKey ? ', api key stored' : ''}${b.enabled ? '' : ' (disabled)'}`;
 }
 
 function txLine(t: WalletTxView): string {
@@ -323,20 +323,21 @@ wallet.command('faucet <sats>').description('devnet only: mint devnet sats into 
 const backend = program.command('backend').description('model servers agents think through (OpenAI-compatible)');
 backend
   .command('add <name>')
-  .description('add an OpenAI-compatible backend (Ollama, LM Studio, vLLM, OpenAI…)')
-  .requiredOption('--url <url>', 'base URL, e.g. http://127.0.0.1:11434/v1')
-  .requiredOption('--model <model>', 'model name')
+  .description('add a backend: an OpenAI-compatible server (--url, --model) or a local model (--local)')
+  .option('--url <url>', 'base URL, e.g. http://127.0.0.1:11434/v1 (Ollama, LM Studio, vLLM, OpenAI…)')
+  .option('--model <model>', 'model name on that server')
+  .option('--local <model>', 'a model of `openagents models list`, run by the local engine (no API key)')
   .option('--api-key-env <var>', 'read the API key from this environment variable (stored encrypted)')
   .option('--cost-in <sats>', 'sats per 1k input tokens', intArg('cost in'), 0)
   .option('--cost-out <sats>', 'sats per 1k output tokens', intArg('cost out'), 0)
   .option('--default', 'make it the default backend')
-  .action(async (name: string, o: { url: string; model: string; apiKeyEnv?: string; costIn: number; costOut: number; default?: boolean }) => {
+  .action(async (name: string, o: { url?: string; model?: string; local?: string; apiKeyEnv?: string; costIn: number; costOut: number; default?: boolean }) => {
     let apiKey: string | undefined;
     if (o.apiKeyEnv) {
       apiKey = process.env[o.apiKeyEnv];
       if (!apiKey) throw new AppError('BAD_INPUT', `environment variable ${o.apiKeyEnv} is not set`);
     }
-    await call('backends.add', { name, url: o.url, model: o.model, apiKey, costInSatsPer1k: o.costIn, costOutSatsPer1k: o.costOut, makeDefault: o.default }, backendLine);
+    await call('backends.add', { name, url: o.url, model: o.model, local: o.local, apiKey, costInSatsPer1k: o.costIn, costOutSatsPer1k: o.costOut, makeDefault: o.default }, backendLine);
   });
 backend.command('list').description('configured backends (* = default)').action(async () => {
   await call('backends.list', {}, (list) => (list.length ? list.map(backendLine).join('\n') : 'no backends yet: `openagents backend add NAME --url URL --model M`'));

@@ -29,6 +29,7 @@ import { publicKeyHex } from './identity/keys.js';
 import { NostrService } from './nostr/service.js';
 import { InferenceEngine } from './inference/engine.js';
 import { ModelStore } from './inference/models.js';
+import { LocalBackend } from './inference/local-backend.js';
 import type { Agent } from './runtime/agents.js';
 
 export type NodeMode = 'daemon' | 'direct' | 'electron';
@@ -100,7 +101,9 @@ export class OpenAgentsNode {
     this.meter = new BudgetMeter(this.db);
     this.gate = new MoneyGate(this.meter);
     this.costs = new CostTracker(this.db);
-    this.router = new BackendRouter(this.db, this.secrets, options.backendFactory ?? ((c, apiKey) => new OpenAiCompatibleBackend({ name: c.name, url: c.url, model: c.model, apiKey })));
+    this.router = new BackendRouter(this.db, this.secrets, options.backendFactory ?? ((c, apiKey) => (c.kind === 'local'
+      ? new LocalBackend(c.name, c.model, this.inference, this.models)
+      : new OpenAiCompatibleBackend({ name: c.name, url: c.url, model: c.model, apiKey }))));
     this.payments = new PaymentBook(this.db);
     this.devnet = new DevnetNetwork(options.devnetDir);
     this.wallets = new WalletRegistry(this.db, this.identity, () => this.network(), (account, key, label) => {

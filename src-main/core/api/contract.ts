@@ -72,13 +72,17 @@ export const procedures = {
 
   'backends.add': z.object({
     name: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
-    url: z.string().url(),
-    model: z.string().min(1).max(200),
+    /** An OpenAI-compatible server's base URL; omitted for a local model (`local`). */
+    url: z.string().url().optional(),
+    /** For an OpenAI-compatible server: its model name. */
+    model: z.string().min(1).max(200).optional(),
+    /** A model of `openagents models list`, run by the local engine. */
+    local: z.string().min(1).max(80).optional(),
     apiKey: z.string().min(1).max(1000).optional(),
     costInSatsPer1k: sats.default(0),
     costOutSatsPer1k: sats.default(0),
     makeDefault: z.boolean().optional(),
-  }).strict(),
+  }).strict().refine((b) => (b.local !== undefined) !== (b.url !== undefined && b.model !== undefined), { message: 'give either url and model (an OpenAI-compatible server) or local (a local model)' }),
   'backends.list': z.object({}).strict(),
   'backends.remove': z.object({ name: z.string().min(1) }).strict(),
   'backends.setEnabled': z.object({ name: z.string().min(1), enabled: z.boolean() }).strict(),

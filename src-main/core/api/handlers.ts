@@ -392,7 +392,13 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       return { balanceSats, label: DEVNET_LABEL };
     },
 
-    'backends.add': async (input) => router.add(input),
+    'backends.add': async (input) => {
+      if (input.local !== undefined) {
+        node.models.require(input.local);
+        return router.add({ name: input.name, kind: 'local', url: 'local:', model: input.local, costInSatsPer1k: input.costInSatsPer1k, costOutSatsPer1k: input.costOutSatsPer1k, makeDefault: input.makeDefault });
+      }
+      return router.add({ ...input, url: input.url!, model: input.model! });
+    },
     'backends.list': async () => router.list(),
     'backends.setEnabled': async (input) => router.setEnabled(input.name, input.enabled),
     'backends.remove': async (input) => {
@@ -501,7 +507,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       const cfg = router.get(input.name);
       if (!cfg) throw new AppError('NOT_FOUND', `no backend named "${input.name}"`);
       const { backend } = router.resolve(input.name);
-      return testBackendConnection(backend);
+      return testBackendConnection(backend, { timeoutMs: cfg.kind === 'local' ? 120_000 : 15_000 });
     },
     'settings.get': async () => settingsView(),
     'settings.set': async (input) => {

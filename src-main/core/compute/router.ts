@@ -5,7 +5,7 @@ import type { ChatBackend } from './backend.js';
 
 export interface BackendConfig {
   name: string;
-  kind: 'openai';
+  kind: 'openai' | 'local';
   url: string;
   model: string;
   hasApiKey: boolean;
@@ -16,7 +16,7 @@ export interface BackendConfig {
 }
 
 interface BackendRow {
-  name: string; kind: 'openai'; url: string; model: string; api_key_secret: string | null;
+  name: string; kind: 'openai' | 'local'; url: string; model: string; api_key_secret: string | null;
   cost_in_sats_per_1k: number; cost_out_sats_per_1k: number; enabled: number; is_default: number;
 }
 
@@ -45,7 +45,7 @@ export class BackendRouter {
 
   constructor(private readonly db: Db, private readonly secrets: SecretStore, private readonly factory: BackendFactory) {}
 
-  add(input: { name: string; url: string; model: string; apiKey?: string | undefined; costInSatsPer1k: number; costOutSatsPer1k: number; makeDefault?: boolean | undefined }): BackendConfig {
+  add(input: { name: string; kind?: 'openai' | 'local'; url: string; model: string; apiKey?: string | undefined; costInSatsPer1k: number; costOutSatsPer1k: number; makeDefault?: boolean | undefined }): BackendConfig {
     if (this.db.prepare('SELECT 1 FROM backends WHERE name = ?').get(input.name)) {
       throw new AppError('CONFLICT', `a backend named "${input.name}" already exists; remove it first`);
     }
@@ -57,8 +57,8 @@ export class BackendRouter {
       if (makeDefault) this.db.prepare('UPDATE backends SET is_default = 0').run();
       this.db
         .prepare(`INSERT INTO backends (name, kind, url, model, api_key_secret, cost_in_sats_per_1k, cost_out_sats_per_1k, enabled, is_default, created_at)
-                  VALUES (?, 'openai', ?, ?, ?, ?, ?, 1, ?, ?)`)
-        .run(input.name, input.url, input.model, secretName, input.costInSatsPer1k, input.costOutSatsPer1k, makeDefault ? 1 : 0, Date.now());
+                  VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+        .run(input.name, input.kind ?? 'openai', input.url, input.model, secretName, input.costInSatsPer1k, input.costOutSatsPer1k, makeDefault ? 1 : 0, Date.now());
     })();
     this.cache.delete(input.name);
     return this.get(input.name)!;

@@ -57,3 +57,23 @@ describe('inference engine', () => {
     await expect(engine.inspect(path.join(os.tmpdir(), 'does-not-exist.gguf'))).rejects.toThrow(/not a readable GGUF/);
   });
 });
+
+describe('chat with tools on the local engine', () => {
+  it('answers in the tool-call shape, naming only offered tools', async () => {
+    const tools = [
+      { type: 'function' as const, function: { name: 'remember', description: 'Store a note.', parameters: { type: 'object', properties: { content: { type: 'string' } } } } },
+      { type: 'function' as const, function: { name: 'check_balance', description: 'Read the balance.', parameters: { type: 'object', properties: {} } } },
+    ];
+    const r = await engine.chat({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], tools, maxTokens: 200 });
+    expect(typeof r.message.content === 'string' || r.message.content === null).toBe(true);
+    for (const c of r.message.toolCalls) {
+      expect(['remember', 'check_balance']).toContain(c.function.name);
+      expect(typeof c.function.arguments).toBe('string');
+    }
+    expect(r.usage.inputTokens).toBeGreaterThan(0);
+    expect(r.usage.outputTokens).toBeGreaterThan(0);
+    const plain = await engine.chat({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 16 });
+    expect(plain.message.toolCalls).toEqual([]);
+    expect(typeof plain.message.content).toBe('string');
+  });
+});

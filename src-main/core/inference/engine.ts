@@ -1,7 +1,9 @@
 import os from 'node:os';
+import path from 'node:path';
 import { statSync } from 'node:fs';
-import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { ChatHistoryItem, Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { AppError } from '../errors.js';
+import type { ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolDefinition } from '../compute/backend.js';
 
 export interface HardwareInfo {
   gpu: string | false;
@@ -165,6 +167,58 @@ export class InferenceEngine {
     }
   }
 
+  /**
+   * OpenAI-style chat on the loaded model, with the model's own chat template. With tools, the
+   * answer is constrained by a JSON grammar to `{content, tool_calls:[{name, arguments}]}`
+   * (arguments as a JSON string, as in the OpenAI API), so any GGUF model can call tools.
+   */
+  chat(req: ChatRequest & { maxTokens: number }): Promise<ChatResponse> {
+    const run = this.queue.then(() => this.runChat(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runChat(req: ChatRequest & { maxTokens: number }): Promise<ChatResponse> {
+    if (!this.model || !this.context || !this.info) throw new AppError('BACKEND_ERROR', 'no model is loaded');
+    if (req.signal?.aborted) throw new AppError('TIMEOUT', 'the generation was cancelled before it started');
+    const { LlamaChat } = await import('node-llama-cpp');
+    const tools = req.tools ?? [];
+    const history = toHistory(req.messages, tools);
+    const grammar = tools.length ? await (await this.getLlama()).createGrammarForJsonSchema(toolCallSchema(tools) as never) : undefined;
+    const sequence = this.context.getSequence();
+    try {
+      const chat = new LlamaChat({ contextSequence: sequence });
+      let outputTokens = 0;
+      const r = await chat.generateResponse(history, {
+        // A prompt longer than the context is an error for the caller, not a silent truncation.
+        contextShift: { strategy: () => { throw new AppError('BACKEND_ERROR', `the conversation does not fit the model's context of ${this.info?.contextSize} tokens`); } },
+        maxTokens: req.maxTokens,
+        temperature: req.temperature ?? 0,
+        ...(grammar ? { grammar } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        onToken: (t) => {
+          outputTokens += t.length;
+        },
+      });
+      const inputTokens = this.model.tokenize(history.map((h) => (h.type === 'model' ? h.response.join('') : String(h.text))).join('\n')).length;
+      let content: string | null = r.response;
+      let toolCalls: ToolCall[] = [];
+      if (tools.length) {
+        const parsed = parseToolAnswer(r.response);
+        content = parsed.content;
+        toolCalls = parsed.toolCalls;
+      }
+      return {
+        message: { content, toolCalls },
+        finishReason: toolCalls.length ? 'tool_calls' : r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+        usage: { inputTokens, outputTokens },
+        model: path.basename(this.info.path),
+      };
+    } finally {
+      sequence.dispose();
+    }
+  }
+
   async unload(): Promise<void> {
     await this.context?.dispose();
     await this.model?.dispose();
@@ -177,5 +231,68 @@ export class InferenceEngine {
     await this.unload();
     await this.llama?.dispose();
     this.llama = null;
+  }
+}
+
+/** OpenAI messages as a chat history; tool results become user turns the model can read. */
+function toHistory(messages: ChatMessage[], tools: ToolDefinition[]): ChatHistoryItem[] {
+  const out: ChatHistoryItem[] = [];
+  for (const m of messages) {
+    if (m.role === 'system') out.push({ type: 'system', text: m.content });
+    else if (m.role === 'user') out.push({ type: 'user', text: m.content });
+    else if (m.role === 'tool') out.push({ type: 'user', text: `Result of tool call ${m.tool_call_id}: ${m.content}` });
+    else {
+      const calls = (m.tool_calls ?? []).map((c) => ({ name: c.function.name, arguments: c.function.arguments }));
+      out.push({ type: 'model', response: [tools.length ? JSON.stringify({ content: m.content ?? '', tool_calls: calls }) : m.content ?? ''] });
+    }
+  }
+  if (tools.length) {
+    // Compact signatures: small local models have small contexts.
+    const list = tools.map((t) => `${t.function.name}(${signature(t.function.parameters)})`).join('; ');
+    const guide = `Reply as JSON {"content":text,"tool_calls":[{"name":tool,"arguments":JSON string}]}; no tool_calls ends your turn. Tools: ${list}`;
+    const first = out[0];
+    if (first && first.type === 'system') out[0] = { type: 'system', text: `${String(first.text)}\n\n${guide}` };
+    else out.unshift({ type: 'system', text: guide });
+  }
+  return out;
+}
+
+function signature(schema: Record<string, unknown>): string {
+  const props = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  return props.map((p) => (required.has(p) ? p : `${p}?`)).join(', ');
+}
+
+/** Bounded strings keep generation finite even on a weak model. */
+function toolCallSchema(tools: ToolDefinition[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      content: { type: 'string', maxLength: 600 },
+      tool_calls: {
+        type: 'array',
+        maxItems: 4,
+        items: {
+          type: 'object',
+          properties: { name: { enum: tools.map((t) => t.function.name) }, arguments: { type: 'string', maxLength: 2000 } },
+          required: ['name', 'arguments'],
+        },
+      },
+    },
+    required: ['content', 'tool_calls'],
+  };
+}
+
+let callSeq = 0;
+function parseToolAnswer(text: string): { content: string | null; toolCalls: ToolCall[] } {
+  try {
+    const v = JSON.parse(text) as { content?: unknown; tool_calls?: { name?: unknown; arguments?: unknown }[] };
+    const toolCalls = (v.tool_calls ?? [])
+      .filter((c) => typeof c.name === 'string')
+      .map((c): ToolCall => ({ id: `local_${++callSeq}`, type: 'function', function: { name: c.name as string, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}) } }));
+    return { content: typeof v.content === 'string' ? v.content : null, toolCalls };
+  } catch {
+    // Cut off by the token limit: keep the text as content, call nothing.
+    return { content: text, toolCalls: [] };
   }
 }
