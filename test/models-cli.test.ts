@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import OpenAI from 'openai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelView } from '../src-main/core/api/contract.js';
-import { cli, cliJson, ROOT, testEnv } from './support/harness.js';
+import type { LocalApiView, ModelView } from '../src-main/core/api/contract.js';
+import { writeTinyGguf } from '../src-main/core/inference/tiny-gguf.js';
+import { cli, cliJson, ROOT, startDaemon, testEnv } from './support/harness.js';
 
 describe('openagents models', () => {
   it('generates the tiny model, imports it, pulls it over HTTP with progress, and removes it', async () => {
@@ -41,4 +43,31 @@ describe('openagents models', () => {
       await new Promise((r) => server.close(r));
     }
   });
+});
+
+describe('openagents local-api', () => {
+  it('serves local models over the OpenAI API from the daemon, with a key, until turned off', async () => {
+    const t = testEnv();
+    const file = path.join(path.dirname(t.home), 'tiny.gguf');
+    writeTinyGguf(file, { seed: 11 });
+    await cliJson(t, ['init']);
+    await cliJson(t, ['models', 'import', file, '--name', 'tiny']);
+    expect((await cliJson<LocalApiView>(t, ['local-api', 'status'])).enabled).toBe(false);
+    const d = await startDaemon(t);
+    try {
+      const on = await cliJson<LocalApiView>(t, ['local-api', 'on']);
+      expect(on).toMatchObject({ enabled: true, running: true });
+      expect(on.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      expect(statSync(on.keyFile).mode & 0o777).toBe(0o600);
+      const client = new OpenAI({ baseURL: on.baseUrl!, apiKey: readFileSync(on.keyFile, 'utf8').trim(), maxRetries: 0 });
+      expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny']);
+      const r = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 });
+      expect(r.choices[0]!.message.role).toBe('assistant');
+      const off = await cliJson<LocalApiView>(t, ['local-api', 'off']);
+      expect(off).toMatchObject({ enabled: false, running: false, baseUrl: null });
+      await expect(client.models.list()).rejects.toThrow();
+    } finally {
+      await d.stop();
+    }
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type {
-  AgentStatus, AgentSummary, AllowListView, ModelView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
+  AgentStatus, AgentSummary, AllowListView, LocalApiView, ModelView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
 } from '../core/api/contract.js';
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
@@ -445,6 +445,21 @@ models
   });
 models.command('remove <name>').description('unregister (deletes the file only if it was pulled)').action(async (name: string) => {
   await call('models.remove', { name }, (v) => `removed ${v.removed}${v.deletedFile ? ' and its file' : ' (file kept)'}`);
+});
+
+// ---- local OpenAI-compatible API ----
+const localApiText = (v: LocalApiView): string => v.running
+  ? `local API on: ${v.baseUrl} (key in ${v.keyFile})`
+  : v.enabled ? `local API enabled${v.port ? ` on port ${v.port}` : ''}; it runs with the daemon (\`openagents daemon\`); key in ${v.keyFile}` : 'local API off';
+const localApi = program.command('local-api').description('serve local models over an OpenAI-compatible API on 127.0.0.1 (off by default)');
+localApi.command('on').option('--port <port>', 'port (default: any free one, then kept)', intArg('port')).description('turn it on').action(async (o: { port?: number }) => {
+  await call('localApi.on', { port: o.port }, localApiText);
+});
+localApi.command('off').description('turn it off').action(async () => {
+  await call('localApi.off', {}, localApiText);
+});
+localApi.command('status').description('is it on, and where').action(async () => {
+  await call('localApi.status', {}, localApiText);
 });
 
 // ---- receipts ----

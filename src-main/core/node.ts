@@ -30,6 +30,8 @@ import { NostrService } from './nostr/service.js';
 import { InferenceEngine } from './inference/engine.js';
 import { ModelStore } from './inference/models.js';
 import { LocalBackend } from './inference/local-backend.js';
+import { LocalOpenAiServer } from './inference/openai-server.js';
+import { chmodSync, writeFileSync } from 'node:fs';
 import type { Agent } from './runtime/agents.js';
 
 export type NodeMode = 'daemon' | 'direct' | 'electron';
@@ -85,6 +87,7 @@ export class OpenAgentsNode {
   /** node-llama-cpp is loaded only when a model is inspected or run. */
   readonly inference = new InferenceEngine();
   readonly models: ModelStore;
+  private localApi: LocalOpenAiServer | null = null;
   readonly startedAt = Date.now();
   private readonly signers = new Map<string, { pubkey: string; secretKey: Uint8Array }>();
   private started = false;
@@ -200,11 +203,59 @@ export class OpenAgentsNode {
     this.runtime.start();
     this.incoming.start();
     await this.startNostr();
+    if (this.options.mode !== 'direct' && this.localApiSettings().enabled) await this.startLocalApi();
     return report;
   }
 
   private nostrWanted(): boolean {
     return this.options.nostr ?? this.options.mode !== 'direct';
+  }
+
+  /** Where clients read the local API key (0600, like the daemon token). */
+  get localApiKeyFile(): string {
+    return path.join(this.options.home, 'local-api.key');
+  }
+
+  localApiSettings(): { enabled: boolean; port: number } {
+    const raw = this.db.prepare("SELECT value FROM meta WHERE key = 'local_api'").pluck().get() as string | undefined;
+    return { enabled: false, port: 0, ...(raw ? (JSON.parse(raw) as { enabled: boolean; port: number }) : {}) };
+  }
+
+  localApiStatus(): { enabled: boolean; running: boolean; baseUrl: string | null; port: number; keyFile: string } {
+    const s = this.localApiSettings();
+    return { ...s, running: this.localApi !== null, baseUrl: this.localApi?.baseUrl ?? null, keyFile: this.localApiKeyFile };
+  }
+
+  /** Turns the local OpenAI-compatible server on (it runs while the daemon/desktop runs). */
+  async setLocalApi(enabled: boolean, port?: number): Promise<void> {
+    const current = this.localApiSettings();
+    const next = { enabled, port: port ?? current.port };
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('local_api', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(next));
+    if (!enabled) {
+      await this.localApi?.stop();
+      this.localApi = null;
+      return;
+    }
+    if (this.started && this.options.mode !== 'direct') await this.startLocalApi();
+  }
+
+  private async startLocalApi(): Promise<void> {
+    if (this.localApi) return;
+    let key = this.secrets.get('local_api.key');
+    if (!key) {
+      key = LocalOpenAiServer.newKey();
+      this.secrets.put('local_api.key', key);
+    }
+    writeFileSync(this.localApiKeyFile, key + '\n', { mode: 0o600 });
+    chmodSync(this.localApiKeyFile, 0o600);
+    const server = new LocalOpenAiServer(this.inference, this.models, key);
+    const settings = this.localApiSettings();
+    await server.start(settings.port);
+    if (settings.port === 0) {
+      const port = Number(new URL(server.baseUrl!).port);
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'local_api'").run(JSON.stringify({ enabled: true, port }));
+    }
+    this.localApi = server;
   }
 
   /** Starts Nostr once the home has an identity (at start, or right after `init` on a running node). */
@@ -223,6 +274,8 @@ export class OpenAgentsNode {
 
   async stop(): Promise<void> {
     await this.nostr.stop();
+    await this.localApi?.stop();
+    this.localApi = null;
     await this.inference.close();
     this.incoming.stop();
     await this.runtime.stop();

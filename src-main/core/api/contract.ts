@@ -116,6 +116,9 @@ export const procedures = {
     autopilotWindow: z.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM') }).nullable().optional(),
   }).strict(),
 
+  'localApi.status': z.object({}).strict(),
+  'localApi.on': z.object({ port: z.number().int().min(0).max(65535).optional() }).strict(),
+  'localApi.off': z.object({}).strict(),
   'models.list': z.object({}).strict(),
   'models.import': z.object({ path: z.string().min(1).max(4096), name: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).optional() }).strict(),
   'models.pull': z.object({ url: z.string().url(), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters').optional(), name: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).optional() }).strict(),
@@ -292,6 +295,9 @@ export interface SettingsView {
   autopilotWindow: { start: string; end: string } | null;
 }
 
+/** The local OpenAI-compatible server: running only inside the daemon/desktop. */
+export interface LocalApiView { enabled: boolean; running: boolean; baseUrl: string | null; port: number; keyFile: string }
+
 export interface ModelView { name: string; path: string; source: string; sizeBytes: number; sha256: string | null; architecture: string; owned: boolean; addedAt: number }
 
 export interface ReceiptView { id: string; agentId: string | null; kind: string; signer: string; hash: string; createdAt: number; body: unknown }
@@ -351,6 +357,9 @@ export interface ProcedureOutputs {
   'backends.test': { ok: true; latencyMs: number; model: string };
   'settings.get': SettingsView;
   'settings.set': SettingsView;
+  'localApi.status': LocalApiView;
+  'localApi.on': LocalApiView;
+  'localApi.off': LocalApiView;
   'models.list': ModelView[];
   'models.import': ModelView;
   'models.pull': ModelView;

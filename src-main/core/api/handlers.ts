@@ -516,6 +516,15 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       return settingsView();
     },
 
+    'localApi.status': async () => node.localApiStatus(),
+    'localApi.on': async (input) => {
+      await node.setLocalApi(true, input.port);
+      return node.localApiStatus();
+    },
+    'localApi.off': async () => {
+      await node.setLocalApi(false);
+      return node.localApiStatus();
+    },
     'models.list': async () => node.models.list(),
     'models.import': async (input) => node.models.import(input.path, { name: input.name }),
     'models.pull': async (input) => {

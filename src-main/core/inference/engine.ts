@@ -172,13 +172,13 @@ export class InferenceEngine {
    * answer is constrained by a JSON grammar to `{content, tool_calls:[{name, arguments}]}`
    * (arguments as a JSON string, as in the OpenAI API), so any GGUF model can call tools.
    */
-  chat(req: ChatRequest & { maxTokens: number }): Promise<ChatResponse> {
+  chat(req: ChatRequest & { maxTokens: number; onText?: (chunk: string) => void }): Promise<ChatResponse> {
     const run = this.queue.then(() => this.runChat(req));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runChat(req: ChatRequest & { maxTokens: number }): Promise<ChatResponse> {
+  private async runChat(req: ChatRequest & { maxTokens: number; onText?: (chunk: string) => void }): Promise<ChatResponse> {
     if (!this.model || !this.context || !this.info) throw new AppError('BACKEND_ERROR', 'no model is loaded');
     if (req.signal?.aborted) throw new AppError('TIMEOUT', 'the generation was cancelled before it started');
     const { LlamaChat } = await import('node-llama-cpp');
@@ -199,6 +199,8 @@ export class InferenceEngine {
         onToken: (t) => {
           outputTokens += t.length;
         },
+        // With tools the text is JSON for the caller to parse, so it is not streamed as text.
+        ...(req.onText && !tools.length ? { onTextChunk: req.onText } : {}),
       });
       const inputTokens = this.model.tokenize(history.map((h) => (h.type === 'model' ? h.response.join('') : String(h.text))).join('\n')).length;
       let content: string | null = r.response;
