@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type {
-  AgentStatus, AgentSummary, AllowListView, LocalApiView, ModelView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
+  AgentStatus, AgentSummary, AllowListView, LocalApiView, ModelView, ProviderStatusView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
 } from '../core/api/contract.js';
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
@@ -445,6 +445,35 @@ models
   });
 models.command('remove <name>').description('unregister (deletes the file only if it was pulled)').action(async (name: string) => {
   await call('models.remove', { name }, (v) => `removed ${v.removed}${v.deletedFile ? ' and its file' : ' (file kept)'}`);
+});
+
+// ---- provider ----
+const providerText = (v: ProviderStatusView): string => [
+  `provider ${v.state}${v.lastError ? ` — ${v.lastError}` : ''}`,
+  `  pubkey   ${v.pubkey}`,
+  `  model    ${v.model ?? '(none)'}; price ${v.minPriceSats} sats per job + ${v.pricePer1kSats} sats per 1k tokens; up to ${v.maxTokens} tokens`,
+  `  relays   ${v.relays.join(', ') || '(none: relays run in the daemon)'}`,
+  `  earned   ${satsLabel(v.earnedTodaySats)} today, ${satsLabel(v.earnedTotalSats)} in all`,
+].join('\n');
+const providerCmd = program.command('provider').description('sell local inference on the NIP-90 market');
+providerCmd
+  .command('online')
+  .description('go online (preflight: model loads, wallet ready, a relay connected)')
+  .option('--model <name>', 'a model of `openagents models list`')
+  .option('--min-price-sats <n>', 'price per job', intArg('min price'))
+  .option('--price-per-1k-sats <n>', 'price per 1k output tokens', intArg('price per 1k'))
+  .option('--max-tokens <n>', 'most tokens per job', intArg('max tokens', 1))
+  .action(async (o: { model?: string; minPriceSats?: number; pricePer1kSats?: number; maxTokens?: number }) => {
+    await call('provider.online', { model: o.model, minPriceSats: o.minPriceSats, pricePer1kSats: o.pricePer1kSats, maxTokens: o.maxTokens }, providerText);
+  });
+providerCmd.command('offline').description('stop selling (the announcement is republished without kinds)').action(async () => {
+  await call('provider.offline', {}, providerText);
+});
+providerCmd.command('status').description('state, model, price, relays, earnings').action(async () => {
+  await call('provider.status', {}, providerText);
+});
+providerCmd.command('jobs').option('--limit <n>', 'how many', intArg('limit', 1), 50).description('recent jobs').action(async (o: { limit: number }) => {
+  await call('provider.jobs', { limit: o.limit }, (list) => list.map((j) => `${fmtTime(j.createdAt)}  ${j.status.padEnd(16)} ${satsLabel(j.priceSats).padStart(10)}  ${j.id.slice(0, 16)}…  ${j.error ?? ''}`).join('\n') || 'no jobs yet');
 });
 
 // ---- local OpenAI-compatible API ----

@@ -31,6 +31,7 @@ import { InferenceEngine } from './inference/engine.js';
 import { ModelStore } from './inference/models.js';
 import { LocalBackend } from './inference/local-backend.js';
 import { LocalOpenAiServer } from './inference/openai-server.js';
+import { ProviderService } from './provider/provider.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Agent } from './runtime/agents.js';
 
@@ -88,6 +89,7 @@ export class OpenAgentsNode {
   readonly inference = new InferenceEngine();
   readonly models: ModelStore;
   private localApi: LocalOpenAiServer | null = null;
+  readonly provider: ProviderService;
   readonly startedAt = Date.now();
   private readonly signers = new Map<string, { pubkey: string; secretKey: Uint8Array }>();
   private started = false;
@@ -152,6 +154,7 @@ export class OpenAgentsNode {
       maxSleepMs: 30_000,
       log,
     }, this.leases.owner);
+    this.provider = new ProviderService(this.db, this.nostr, this.inference, this.models, this.wallets, this.payments, this.events, () => this.identity.requireInitialized().pubkey, log);
     this.incoming = new IncomingWatcher(this.db, this.wallets, this.payments, this.events, {
       pollMs: options.incomingPollMs ?? 500,
       onAgentPayment: (agentId, paymentHash, amountSats) => {
@@ -204,6 +207,8 @@ export class OpenAgentsNode {
     this.incoming.start();
     await this.startNostr();
     if (this.options.mode !== 'direct' && this.localApiSettings().enabled) await this.startLocalApi();
+    // Selling resumes at start only if the operator left the provider online.
+    if (this.nostr.active) await this.provider.resume();
     return report;
   }
 
@@ -273,6 +278,7 @@ export class OpenAgentsNode {
   }
 
   async stop(): Promise<void> {
+    this.provider.stop();
     await this.nostr.stop();
     await this.localApi?.stop();
     this.localApi = null;

@@ -116,6 +116,15 @@ export const procedures = {
     autopilotWindow: z.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM') }).nullable().optional(),
   }).strict(),
 
+  'provider.online': z.object({
+    model: z.string().min(1).optional(),
+    minPriceSats: z.number().int().min(0).optional(),
+    pricePer1kSats: z.number().int().min(0).optional(),
+    maxTokens: z.number().int().min(1).max(32_768).optional(),
+  }).strict(),
+  'provider.offline': z.object({}).strict(),
+  'provider.status': z.object({}).strict(),
+  'provider.jobs': z.object({ limit: z.number().int().min(1).max(1000).default(50) }).strict(),
   'localApi.status': z.object({}).strict(),
   'localApi.on': z.object({ port: z.number().int().min(0).max(65535).optional() }).strict(),
   'localApi.off': z.object({}).strict(),
@@ -295,6 +304,24 @@ export interface SettingsView {
   autopilotWindow: { start: string; end: string } | null;
 }
 
+export interface ProviderStatusView {
+  state: 'offline' | 'online' | 'degraded';
+  lastError: string | null;
+  pubkey: string;
+  model: string | null;
+  minPriceSats: number;
+  pricePer1kSats: number;
+  maxTokens: number;
+  relays: string[];
+  earnedTodaySats: number;
+  earnedTotalSats: number;
+}
+
+export interface JobView {
+  id: string; customer: string; status: string; model: string | null; maxTokens: number; bidMsats: number | null; priceSats: number;
+  outputTokens: number | null; error: string | null; createdAt: number; paidAt: number | null; finishedAt: number | null;
+}
+
 /** The local OpenAI-compatible server: running only inside the daemon/desktop. */
 export interface LocalApiView { enabled: boolean; running: boolean; baseUrl: string | null; port: number; keyFile: string }
 
@@ -357,6 +384,10 @@ export interface ProcedureOutputs {
   'backends.test': { ok: true; latencyMs: number; model: string };
   'settings.get': SettingsView;
   'settings.set': SettingsView;
+  'provider.online': ProviderStatusView;
+  'provider.offline': ProviderStatusView;
+  'provider.status': ProviderStatusView;
+  'provider.jobs': JobView[];
   'localApi.status': LocalApiView;
   'localApi.on': LocalApiView;
   'localApi.off': LocalApiView;

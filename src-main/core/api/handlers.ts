@@ -140,6 +140,15 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
     };
   }
 
+  function providerStatus() {
+    const s = node.provider.settings();
+    return {
+      state: node.provider.state, lastError: node.provider.lastError, pubkey: identity.requireInitialized().pubkey, model: s.model,
+      minPriceSats: s.minPriceSats, pricePer1kSats: s.pricePer1kSats, maxTokens: s.maxTokens, relays: nostr.pool.urls(),
+      earnedTodaySats: node.provider.earnedSats(startOfLocalDay(Date.now())), earnedTotalSats: node.provider.earnedSats(0),
+    };
+  }
+
   function settings(): StoredSettings {
     const raw = db.prepare("SELECT value FROM meta WHERE key = 'settings'").pluck().get() as string | undefined;
     return { ...DEFAULT_SETTINGS, ...(raw ? (JSON.parse(raw) as Partial<StoredSettings>) : {}) };
@@ -516,6 +525,24 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       return settingsView();
     },
 
+    'provider.online': async (input) => {
+      identity.requireInitialized();
+      await node.provider.goOnline(input);
+      return providerStatus();
+    },
+    'provider.offline': async () => {
+      identity.requireInitialized();
+      await node.provider.goOffline();
+      return providerStatus();
+    },
+    'provider.status': async () => {
+      identity.requireInitialized();
+      return providerStatus();
+    },
+    'provider.jobs': async (input) => node.provider.jobs(input.limit).map((j) => ({
+      id: j.id, customer: j.customer, status: j.status, model: j.model, maxTokens: j.max_tokens, bidMsats: j.bid_msats, priceSats: j.price_sats,
+      outputTokens: j.output_tokens, error: j.error, createdAt: j.created_at, paidAt: j.paid_at, finishedAt: j.finished_at,
+    })),
     'localApi.status': async () => node.localApiStatus(),
     'localApi.on': async (input) => {
       await node.setLocalApi(true, input.port);
