@@ -156,7 +156,8 @@ export class OpenAgentsNode {
     }, this.leases.owner);
     this.provider = new ProviderService(this.db, this.nostr, this.inference, this.models, this.wallets, this.payments, this.events, () => this.identity.requireInitialized().pubkey, log);
     this.incoming = new IncomingWatcher(this.db, this.wallets, this.payments, this.events, {
-      pollMs: options.incomingPollMs ?? 500,
+      // Open invoices are few, so checking them often is cheap; a provider waits on it.
+      pollMs: options.incomingPollMs ?? 100,
       onAgentPayment: (agentId, paymentHash, amountSats) => {
         this.triggers.enqueue(agentId, 'payment', `payment:${paymentHash}`, { amount_sats: amountSats });
         this.triggers.notify(agentId);

@@ -2,6 +2,7 @@ import type { Event } from 'nostr-tools';
 import { finalizeEvent } from 'nostr-tools/pure';
 import type { Db } from '../store/db.js';
 import type { Template } from './nip-sa.js';
+import { isAddressable, isReplaceable } from './kinds.js';
 import type { RelayPool } from './relay-pool.js';
 
 /** 'operator' or an agent id: whose key signs the event. 'prebuilt' rows carry a finished event. */
@@ -19,6 +20,7 @@ const REF = /^\$ref:(\d+)$/;
  */
 export class NostrOutbox {
   private readonly insert;
+  private readonly newest = new Map<string, number>();
   listeners: (() => void)[] = [];
 
   constructor(private readonly db: Db) {
@@ -38,6 +40,24 @@ export class NostrOutbox {
   /** Tell the publisher there is work (after the enqueuing transaction committed). */
   kick(): void {
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Relays keep one replaceable/addressable event per author, kind (and d), and on a tie of
+   * timestamps the lower id wins: two updates within one second could keep the older. Each
+   * new version is therefore dated after the previous one this home signed.
+   */
+  private strictlyNewer(signer: string, template: Template): void {
+    if (!isReplaceable(template.kind) && !isAddressable(template.kind)) return;
+    const d = template.tags.find((t) => t[0] === 'd')?.[1] ?? '';
+    const key = `${signer}:${template.kind}:${d}`;
+    let last = this.newest.get(key);
+    if (last === undefined) {
+      last = (this.db.prepare("SELECT MAX(json_extract(event, '$.created_at')) FROM nostr_outbox WHERE signer = ? AND event IS NOT NULL AND json_extract(event, '$.kind') = ? AND template LIKE ?")
+        .pluck().get(signer, template.kind, `%${JSON.stringify(['d', d])}%`) as number | null) ?? 0;
+    }
+    if (template.created_at <= last) template.created_at = last + 1;
+    this.newest.set(key, template.created_at);
   }
 
   pending(limit: number): Row[] {
@@ -63,6 +83,7 @@ export class NostrOutbox {
       if (!id) throw new Error(`event ${row.id} refers to row ${m[1]}, which is not signed yet`);
       return id;
     }));
+    this.strictlyNewer(row.signer, template);
     const event = finalizeEvent(template, secretKeyFor(row.signer));
     this.db.prepare('UPDATE nostr_outbox SET event = ?, event_id = ? WHERE id = ?').run(JSON.stringify(event), event.id, row.id);
     return event;

@@ -24,7 +24,7 @@ const DEFAULTS: ProviderSettings = { online: false, model: null, minPriceSats: 1
 const MAX_PROMPT_CHARS = 20_000;
 
 export interface JobRow {
-  id: string; customer: string; status: string; prompt: string; model: string | null; max_tokens: number; bid_msats: number | null;
+  id: string; customer: string; status: string; prompt: string; request: string | null; model: string | null; max_tokens: number; bid_msats: number | null;
   price_sats: number; invoice: string | null; payment_hash: string | null; output_tokens: number | null; error: string | null; created_at: number; paid_at: number | null; finished_at: number | null;
 }
 
@@ -126,7 +126,14 @@ export class ProviderService {
     const s = this.settings();
     const content = { name: 'OpenAgents provider', about: 'Local inference sold on the NIP-90 market', nip90: { kinds: [Kind.TextGenerationRequest], models: s.model ? [s.model] : [], pricing: { amount: s.pricePer1kSats * 1000, unit: 'msats', per: '1k_tokens' } } };
     const tags = [['d', 'openagents-provider'], ...(online ? [['k', String(Kind.TextGenerationRequest)]] : []), ['pricing', String(s.minPriceSats * 1000), 'msats']];
-    this.db.transaction(() => this.nostr.outbox.enqueue(null, 'operator', { kind: Kind.HandlerAnnouncement, created_at: Math.floor(Date.now() / 1000), tags, content: JSON.stringify(content) }))();
+    // A replaceable event with the same timestamp as the previous one may lose the tie on the
+    // relay: each announcement is strictly newer than the last, so going offline is never dropped.
+    const last = Number(this.db.prepare("SELECT value FROM meta WHERE key = 'provider_announced_at'").pluck().get() ?? 0);
+    const createdAt = Math.max(Math.floor(Date.now() / 1000), last + 1);
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('provider_announced_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(createdAt));
+      this.nostr.outbox.enqueue(null, 'operator', { kind: Kind.HandlerAnnouncement, created_at: createdAt, tags, content: JSON.stringify(content) });
+    })();
     this.nostr.outbox.kick();
   }
 
@@ -168,8 +175,8 @@ export class ProviderService {
       const inv = await hw.wallet.createInvoice({ amountSats: price, memo: `NIP-90 job ${e.id.slice(0, 12)}`, expirySeconds: s.paymentTimeoutSeconds });
       this.db.transaction(() => {
         this.payments.recordInvoice(hw.id, null, inv);
-        this.db.prepare("INSERT INTO jobs (id, kind, customer, status, prompt, model, max_tokens, bid_msats, price_sats, invoice, payment_hash, created_at) VALUES (?, ?, ?, 'payment_required', ?, ?, ?, ?, ?, ?, ?, ?)")
-          .run(e.id, e.kind, e.pubkey, input[1], s.model, maxTokens, bid, price, inv.bolt11, inv.paymentHash, Date.now());
+        this.db.prepare("INSERT INTO jobs (id, kind, customer, status, prompt, request, model, max_tokens, bid_msats, price_sats, invoice, payment_hash, created_at) VALUES (?, ?, ?, 'payment_required', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .run(e.id, e.kind, e.pubkey, input[1], JSON.stringify(e), s.model, maxTokens, bid, price, inv.bolt11, inv.paymentHash, Date.now());
       })();
       this.feedback(job, 'payment-required', '', [['amount', String(price * 1000), inv.bolt11]]);
       this.timers.set(e.id, setTimeout(() => this.expire(e.id), s.paymentTimeoutSeconds * 1000).unref());
@@ -197,9 +204,8 @@ export class ProviderService {
     this.feedback(job, 'processing');
     try {
       const r = await this.engine.generate({ prompt: job.prompt, maxTokens: job.max_tokens });
-      const request = this.nostr.pool && (await this.nostr.pool.query([{ ids: [job.id] }], 2000))[0];
       this.publish(Kind.TextGenerationResult, [
-        ...(request ? [['request', JSON.stringify(request)]] : []),
+        ...(job.request ? [['request', job.request]] : []),
         ['e', job.id], ['i', job.prompt, 'text'], ['p', job.customer], ['amount', String(job.price_sats * 1000)],
       ], r.text);
       this.feedback(job, 'success');

@@ -11,6 +11,7 @@ CREATE TABLE jobs (
   customer TEXT NOT NULL,
   status TEXT NOT NULL,
   prompt TEXT NOT NULL,
+  request TEXT,
   model TEXT,
   max_tokens INTEGER NOT NULL,
   bid_msats INTEGER,
