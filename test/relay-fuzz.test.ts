@@ -9,23 +9,13 @@ import { finalizeEvent, getPublicKey, type Event } from 'nostr-tools/pure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedRelay } from '../src-main/core/nostr/relay/embedded-relay.js';
 import { RawRelayClient } from '../src-main/core/nostr/relay/raw-relay-client.js';
+import { mulberry32 } from '../src-main/core/prng.js';
 
 const SEED = 0x0a9e_2024;
 const CONNECTIONS = 4;
 const FRAMES_PER_CONNECTION = 1_500;
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
-/** mulberry32: tiny, fast, and the same sequence for the same seed on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzzer {
   private readonly random: () => number;
@@ -33,7 +23,7 @@ class Fuzzer {
   readonly pubkey: string;
 
   constructor(seed: number) {
-    this.random = prng(seed);
+    this.random = mulberry32(seed);
     this.secretKey = Uint8Array.from({ length: 32 }, () => 1 + this.int(254));
     this.pubkey = getPublicKey(this.secretKey);
   }

@@ -6,6 +6,7 @@
 // The module has two parts: a minimal GGUF v3 writer, and the model content (hyperparameters,
 // vocabulary, chat template, seeded weights).
 import { writeFileSync } from 'node:fs';
+import { mulberry32 } from '../prng.js';
 
 export interface TinyGgufOptions {
   /** PRNG seed for the weights; the same seed always yields byte-identical files. Default 1. */
@@ -323,20 +324,6 @@ function modelMetadata(vocab: Vocabulary, seed: number): MetadataEntry[] {
   ];
 }
 
-/**
- * mulberry32: a tiny 32-bit PRNG. Integer-only arithmetic, so the stream (and the file) is
- * identical on every platform for a given seed.
- */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform values with mean 0 and the given standard deviation (uniform avoids Math.log/cos). */
 function randomTensor(rand: () => number, count: number, std: number): Float32Array {
