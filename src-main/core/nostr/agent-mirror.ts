@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import type { Agent } from '../runtime/agents.js';
 import { autonomyWire } from '../runtime/autonomy.js';
 import type { TickStatus } from '../api/contract.js';
+import { Kind } from './kinds.js';
 import * as sa from './nip-sa.js';
 import type { NostrOutbox } from './nostr-outbox.js';
 
@@ -104,7 +105,7 @@ export class AgentMirror {
   }
 
   approvalDecided(agent: Agent, a: { id: string; decision: 'approved' | 'denied'; reason: string }): void {
-    const requestRow = this.db.prepare("SELECT id FROM nostr_outbox WHERE agent_id = ? AND template LIKE ? ORDER BY id DESC LIMIT 1").pluck().get(agent.id, `%["d","${a.id}"]%`) as number | undefined;
+    const requestRow = this.outbox.latestRow(agent.id, Kind.GuardianApprovalRequest, a.id);
     this.outbox.enqueue(agent.id, 'operator', sa.approvalDecision({
       approvalId: a.id, runnerPubkey: agent.pubkey, approvalRequestEventId: requestRow ? `$ref:${requestRow}` : null, tickRequestEventId: null, decision: a.decision, reason: a.reason,
     }, Date.now()));

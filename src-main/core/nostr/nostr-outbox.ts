@@ -12,6 +12,13 @@ interface Row { id: number; agent_id: string | null; signer: string; template: s
 
 const REF = /^\$ref:(\d+)$/;
 
+/** The `d` of a replaceable (always '') or addressable event; null for other kinds. */
+function versionKey(template: Template): string | null {
+  if (isReplaceable(template.kind)) return '';
+  if (isAddressable(template.kind)) return template.tags.find((t) => t[0] === 'd')?.[1] ?? '';
+  return null;
+}
+
 /**
  * Durable queue of events to publish. Rows are written inside the transaction of the state
  * change they describe; `Publisher` signs and sends them in order. A tag value
@@ -20,16 +27,29 @@ const REF = /^\$ref:(\d+)$/;
  */
 export class NostrOutbox {
   private readonly insert;
-  private readonly newest = new Map<string, number>();
+  private readonly setLatestRow;
+  private readonly latest;
+  private readonly setSignedAt;
   listeners: (() => void)[] = [];
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare('INSERT INTO nostr_outbox (agent_id, signer, template, event, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.setLatestRow = db.prepare('INSERT INTO nostr_versions (signer, kind, d, row_id) VALUES (?, ?, ?, ?) ON CONFLICT(signer, kind, d) DO UPDATE SET row_id = excluded.row_id');
+    this.latest = db.prepare('SELECT row_id, created_at FROM nostr_versions WHERE signer = ? AND kind = ? AND d = ?');
+    this.setSignedAt = db.prepare('UPDATE nostr_versions SET created_at = ? WHERE signer = ? AND kind = ? AND d = ?');
   }
 
   /** Queues a template; returns its row id (usable as `$ref:<id>` in later templates). */
   enqueue(agentId: string | null, signer: SignerRef, template: Template): number {
-    return Number(this.insert.run(agentId, signer, JSON.stringify(template), null, null, Date.now()).lastInsertRowid);
+    const row = Number(this.insert.run(agentId, signer, JSON.stringify(template), null, null, Date.now()).lastInsertRowid);
+    const d = versionKey(template);
+    if (d !== null) this.setLatestRow.run(signer, template.kind, d, row);
+    return row;
+  }
+
+  /** The outbox row of the newest queued version of a replaceable/addressable event. */
+  latestRow(signer: SignerRef, kind: number, d: string): number | null {
+    return (this.latest.get(signer, kind, d) as { row_id: number } | undefined)?.row_id ?? null;
   }
 
   /** Queues an already signed event (gift wraps are signed by a one-time key; channel ids are needed at once). */
@@ -48,16 +68,11 @@ export class NostrOutbox {
    * new version is therefore dated after the previous one this home signed.
    */
   private strictlyNewer(signer: string, template: Template): void {
-    if (!isReplaceable(template.kind) && !isAddressable(template.kind)) return;
-    const d = template.tags.find((t) => t[0] === 'd')?.[1] ?? '';
-    const key = `${signer}:${template.kind}:${d}`;
-    let last = this.newest.get(key);
-    if (last === undefined) {
-      last = (this.db.prepare("SELECT MAX(json_extract(event, '$.created_at')) FROM nostr_outbox WHERE signer = ? AND event IS NOT NULL AND json_extract(event, '$.kind') = ? AND template LIKE ?")
-        .pluck().get(signer, template.kind, `%${JSON.stringify(['d', d])}%`) as number | null) ?? 0;
-    }
+    const d = versionKey(template);
+    if (d === null) return;
+    const last = (this.latest.get(signer, template.kind, d) as { created_at: number | null } | undefined)?.created_at ?? 0;
     if (template.created_at <= last) template.created_at = last + 1;
-    this.newest.set(key, template.created_at);
+    this.setSignedAt.run(template.created_at, signer, template.kind, d);
   }
 
   pending(limit: number): Row[] {

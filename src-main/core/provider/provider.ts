@@ -126,15 +126,8 @@ export class ProviderService {
     const s = this.settings();
     const content = { name: 'OpenAgents provider', about: 'Local inference sold on the NIP-90 market', nip90: { kinds: [Kind.TextGenerationRequest], models: s.model ? [s.model] : [], pricing: { amount: s.pricePer1kSats * 1000, unit: 'msats', per: '1k_tokens' } } };
     const tags = [['d', 'openagents-provider'], ...(online ? [['k', String(Kind.TextGenerationRequest)]] : []), ['pricing', String(s.minPriceSats * 1000), 'msats']];
-    // A replaceable event with the same timestamp as the previous one may lose the tie on the
-    // relay: each announcement is strictly newer than the last, so going offline is never dropped.
-    const last = Number(this.db.prepare("SELECT value FROM meta WHERE key = 'provider_announced_at'").pluck().get() ?? 0);
-    const createdAt = Math.max(Math.floor(Date.now() / 1000), last + 1);
-    this.db.transaction(() => {
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('provider_announced_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(createdAt));
-      this.nostr.outbox.enqueue(null, 'operator', { kind: Kind.HandlerAnnouncement, created_at: createdAt, tags, content: JSON.stringify(content) });
-    })();
-    this.nostr.outbox.kick();
+    // NostrOutbox dates each version after the last, so going offline is never lost to a tie.
+    this.publish(Kind.HandlerAnnouncement, tags, JSON.stringify(content));
   }
 
   private publish(kind: number, tags: string[][], content: string): void {

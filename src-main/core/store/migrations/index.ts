@@ -2,6 +2,7 @@ import { initial } from './0001-initial.js';
 import { nostr } from './0002-nostr.js';
 import { models } from './0003-models.js';
 import { provider } from './0004-provider.js';
+import { nostrVersions } from './0005-nostr-versions.js';
 
 export interface Migration {
   readonly version: number;
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every schema change is a new numbered file here; applied migrations are never edited. */
-export const migrations: readonly Migration[] = [initial, nostr, models, provider];
+export const migrations: readonly Migration[] = [initial, nostr, models, provider, nostrVersions];
