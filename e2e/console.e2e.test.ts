@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentSummary } from '../src-main/core/api/contract.js';
-import { cliJson, testEnv, type TestEnv } from '../test/support/harness.js';
+import type { AgentSummary, MarketResultView, ProviderStatusView } from '../src-main/core/api/contract.js';
+import { writeTinyGguf } from '../src-main/core/inference/tiny-gguf.js';
+import { cliJson, startDaemon, testEnv, type TestEnv } from '../test/support/harness.js';
 import { ScriptedModelServer } from '../test/support/scripted-model-server.js';
 import { CHROMIUM, launchBrowser, openConsole, screenshot, startConsole, type ConsoleSession } from './support.js';
 
@@ -145,6 +147,69 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
     await page.getByTestId('trajectory').waitFor();
     await screenshot(page, 'agent-detail');
   });
+
+  it('sells compute: imports the tiny model, chooses it, goes online, and shows the earnings', async () => {
+    const modelFile = path.join(path.dirname(t.home), 'tiny.gguf');
+    writeTinyGguf(modelFile);
+    await page.goto(`${session.url}#/provider`);
+    const onlineSwitch = page.getByRole('switch', { name: 'Go online' });
+    await onlineSwitch.waitFor();
+    expect(await onlineSwitch.getAttribute('aria-checked')).toBe('false');
+    for (const check of ['model', 'wallet', 'relays']) await page.getByTestId(`provider-check-${check}`).waitFor();
+    expect(await page.getByTestId('provider-pill').innerText()).toBe('Offline');
+
+    // Without a model the core refuses, and the page says why.
+    await onlineSwitch.click();
+    await page.getByRole('alert').filter({ hasText: /model/i }).waitFor();
+    expect(await onlineSwitch.getAttribute('aria-checked')).toBe('false');
+
+    await page.getByTestId('provider-import-path').fill(modelFile);
+    await page.getByTestId('provider-import-submit').click();
+    const row = page.getByTestId('provider-model-row').filter({ hasText: 'tiny' });
+    await row.getByTestId('provider-model-use').click();
+    await row.getByText('in use').waitFor();
+    await expect.poll(() => page.getByTestId('provider-model').innerText()).toContain('tiny');
+
+    await onlineSwitch.click();
+    await expect.poll(() => page.getByTestId('provider-state').innerText(), { timeout: 60_000 }).toBe('Online');
+    expect(await onlineSwitch.getAttribute('aria-checked')).toBe('true');
+    await expect.poll(() => page.getByTestId('provider-pill').innerText()).toBe('Online');
+    for (const check of ['model', 'wallet', 'relays']) expect(await page.getByTestId(`provider-check-${check}`).innerText()).toContain('✓');
+
+    // Another home on the same devnet buys a job through the embedded relay; the page shows it without a reload.
+    const provider = await cliJson<ProviderStatusView>(t, ['provider', 'status']);
+    const buyer = testEnv({ devnetDir: t.devnetDir });
+    await cliJson(buyer, ['init']);
+    await cliJson(buyer, ['wallet', 'faucet', '500']);
+    const buyerDaemon = await startDaemon(buyer);
+    try {
+      // The console's daemon started before the identity existed, so its relay is known from the provider's status.
+      await cliJson(buyer, ['relays', 'add', provider.relays.find((r) => r.connected)!.url]);
+      const bought = await cliJson<MarketResultView>(buyer, ['market', 'request', 'Write a word', '--max-sats', '50', '--max-tokens', '16', '--provider', provider.npub, '--timeout', '60']);
+      const row = page.getByTestId('provider-job-row').filter({ hasText: 'Write a word' });
+      await row.waitFor();
+      await expect.poll(() => row.innerText()).toContain('done');
+      expect(await row.innerText()).toContain(`${bought.paidSats} sats`);
+    } finally {
+      await buyerDaemon.stop();
+    }
+    await screenshot(page, 'provider');
+
+    await page.getByRole('link', { name: /^Earnings/ }).click();
+    await page.getByTestId('earnings-totals').waitFor();
+    await page.getByTestId('earnings-chart').locator('svg').first().waitFor();
+    expect(await page.getByTestId('earnings-jobs').innerText()).toBe('1');
+    expect(await page.getByTestId('earnings-by-model').innerText()).toContain('tiny');
+    expect(await page.getByTestId('earnings-by-requester').innerText()).toMatch(/npub1/);
+    await page.getByTestId('earnings-period').selectOption('7');
+    await page.getByRole('heading', { name: 'Last 7 days' }).waitFor();
+    await screenshot(page, 'earnings');
+
+    // Offline again from the switch; the pill follows.
+    await page.goto(`${session.url}#/provider`);
+    await onlineSwitch.click();
+    await expect.poll(() => page.getByTestId('provider-pill').innerText(), { timeout: 30_000 }).toBe('Offline');
+  }, 180_000);
 
   it('gives the page no way into Node and no way out to other hosts', async () => {
     const reach = await page.evaluate(async () => {

@@ -51,6 +51,9 @@ const sk = generateSecretKey();
 
 const paidRates: number[] = [];
 const overhead: number[] = [];
+const toInvoice: number[] = [];
+const toProcessing: number[] = [];
+const toResult: number[] = [];
 try {
   for (let i = 0; i < JOBS + 1; i++) {
     const req = finalizeEvent({ kind: Kind.TextGenerationRequest, created_at: Math.floor(Date.now() / 1000), tags: [['i', `Say something ${i}`, 'text'], ['param', 'max_tokens', String(TOKENS)], ['bid', '10000000'], ['p', provider.pubkey]], content: '' }, sk);
@@ -85,6 +88,9 @@ try {
     // Everything but the generation: admission, invoice, payment detection, feedback and result events.
     const directMs = (tokens * 1000) / pct(direct, 50);
     overhead.push(marks.result! - marks.request! - directMs);
+    toInvoice.push(marks.invoice! - marks.request!);
+    toProcessing.push(marks.processing! - marks.invoice!);
+    toResult.push(marks.result! - marks.processing!);
   }
 } finally {
   relay.close();
@@ -95,3 +101,4 @@ try {
 const ratio = pct(paidRates, 50) / pct(direct, 50);
 console.log(`tokens/s: paid NIP-90 job (processing → result) median ${pct(paidRates, 50).toFixed(0)} vs direct node-llama-cpp median ${pct(direct, 50).toFixed(0)} → ratio ${ratio.toFixed(2)} (target ≥ 0.95)`);
 console.log(`non-inference overhead per job (request → result minus generation, payment on loopback): p50 ${pct(overhead, 50).toFixed(0)} ms, p95 ${pct(overhead, 95).toFixed(0)} ms (targets ≤ 100 / ≤ 250 ms); ${JOBS} jobs of ${TOKENS} tokens`);
+console.log(`  stages (p50): request → payment-required ${pct(toInvoice, 50).toFixed(0)} ms; invoice → paid and processing ${pct(toProcessing, 50).toFixed(0)} ms; processing → result ${pct(toResult, 50).toFixed(0)} ms`);

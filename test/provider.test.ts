@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Event } from 'nostr-tools';
+import { decrypt as nip04Decrypt, encrypt as nip04Encrypt } from 'nostr-tools/nip04';
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView, ProviderStatusView } from '../src-main/core/api/contract.js';
+import type { EarningsView, JobView, MarketResultView, ProviderStatusView } from '../src-main/core/api/contract.js';
 import { writeTinyGguf } from '../src-main/core/inference/tiny-gguf.js';
 import { Kind } from '../src-main/core/nostr/kinds.js';
 import { DevnetNetwork } from '../src-main/core/wallet/devnet/devnet-network.js';
-import { cliJson, startDaemon, testEnv, type DaemonHandle, type TestEnv } from './support/harness.js';
+import type { DevnetWallet } from '../src-main/core/wallet/devnet/devnet-wallet.js';
+import { cli, cliJson, startDaemon, testEnv, type DaemonHandle, type TestEnv } from './support/harness.js';
 
 useWebSocketImplementation(WebSocket);
 
@@ -38,13 +42,39 @@ function next(filter: Parameters<Relay['subscribe']>[0][number], match: (e: Even
   });
 }
 
-function jobRequest(prompt: string, bidMsats: number): Event {
+function jobRequest(prompt: string, bidMsats: number, opts: { sk?: Uint8Array; maxTokens?: number; encrypted?: boolean } = {}): Event {
+  const sk = opts.sk ?? customerSk;
+  const inner = [['i', prompt, 'text'], ['param', 'max_tokens', String(opts.maxTokens ?? 16)]];
+  const outer = [['output', 'text/plain'], ['bid', String(bidMsats)], ['p', provider.pubkey]];
   return finalizeEvent({
     kind: Kind.TextGenerationRequest,
     created_at: Math.floor(Date.now() / 1000),
-    tags: [['i', prompt, 'text'], ['param', 'max_tokens', '16'], ['output', 'text/plain'], ['bid', String(bidMsats)], ['p', provider.pubkey]],
-    content: '',
-  }, customerSk);
+    tags: opts.encrypted ? [...outer, ['encrypted']] : [...inner, ...outer],
+    content: opts.encrypted ? nip04Encrypt(sk, provider.pubkey, JSON.stringify(inner)) : '',
+  }, sk);
+}
+
+const detail = (e: Event): string => e.tags.find((x) => x[0] === 'status')?.[2] ?? '';
+
+/** Publishes a request and returns its first feedback with one of these statuses. */
+async function ask(req: Event, statuses = ['payment-required', 'error']): Promise<Event> {
+  const fb = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => statuses.includes(status(e) ?? ''));
+  await relay.publish(req);
+  return fb;
+}
+
+function customerWallet(sats: number): DevnetWallet {
+  const w = net.openWallet(new Uint8Array(randomBytes(32)), 'customer');
+  net.faucet(w.nodePubkey, sats);
+  return w;
+}
+
+const set = (key: string, value: string): Promise<ProviderStatusView> => cliJson<ProviderStatusView>(t, ['provider', 'set', key, value]);
+
+/** "HH:MM" of now plus some minutes, local time. */
+function clock(offsetMinutes: number): string {
+  const d = new Date(Date.now() + offsetMinutes * 60_000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
 const status = (e: Event): string | undefined => e.tags.find((x) => x[0] === 'status')?.[1];
@@ -68,19 +98,17 @@ afterAll(async () => {
 });
 
 describe('NIP-90 provider', () => {
-  it('announces itself (NIP-89) and reports online', async () => {
-    expect(provider).toMatchObject({ state: 'online', model: 'tiny', minPriceSats: 10 });
+  it('announces itself (NIP-89) and reports online with its preflight checks', async () => {
+    expect(provider).toMatchObject({ state: 'online', model: 'tiny', minPriceSats: 10, reasons: [] });
+    expect(provider.checks.map((c) => [c.name, c.ok])).toEqual([['model', true], ['wallet', true], ['relays', true]]);
     const ann = await next({ kinds: [Kind.HandlerAnnouncement], authors: [provider.pubkey] });
     expect(ann.tags).toContainEqual(['k', '5050']);
   });
 
   it('sells a paid job: payment-required invoice, payment, result from the real engine, exact earnings', async () => {
-    const wallet = net.openWallet(new Uint8Array(randomBytes(32)), 'customer');
-    net.faucet(wallet.nodePubkey, 1000);
+    const wallet = customerWallet(1000);
     const req = jobRequest('Say something', 100_000);
-    const invoiceFeedback = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'payment-required');
-    await relay.publish(req);
-    const fb = await invoiceFeedback;
+    const fb = await ask(req);
     const amount = fb.tags.find((x) => x[0] === 'amount')!;
     expect(amount[1]).toBe('11000'); // 10 + ceil(16 × 10 / 1000) sats, in msats
     const result = next({ kinds: [Kind.TextGenerationResult], '#e': [req.id] });
@@ -97,19 +125,15 @@ describe('NIP-90 provider', () => {
     expect(st.earnedTodaySats).toBe(11);
   });
 
-  it('refuses an underbid job and never runs an unpaid one', async () => {
+  it('refuses an underbid job, never runs an unpaid one, and lets the operator cancel it', async () => {
     const low = jobRequest('cheap please', 1000);
-    const refused = next({ kinds: [Kind.JobFeedback], '#e': [low.id] });
-    await relay.publish(low);
-    const r = await refused;
+    const r = await ask(low);
     expect(status(r)).toBe('error');
-    expect(r.tags.find((x) => x[0] === 'status')![2]).toMatch(/below the price/);
+    expect(detail(r)).toMatch(/below the price/);
 
     const unpaid = jobRequest('will not pay', 100_000);
-    const asked = next({ kinds: [Kind.JobFeedback], '#e': [unpaid.id] }, (e) => status(e) === 'payment-required');
-    await relay.publish(unpaid);
-    await asked;
-    const jobs = await cliJson<JobView[]>(t, ['provider', 'jobs']);
+    expect(status(await ask(unpaid))).toBe('payment-required');
+    let jobs = await cliJson<JobView[]>(t, ['provider', 'jobs']);
     expect(jobs.find((j) => j.id === unpaid.id)).toMatchObject({ status: 'payment_required', paidAt: null });
     expect(jobs.find((j) => j.id === low.id)).toMatchObject({ status: 'refused' });
     const results = await new Promise<Event[]>((resolve) => {
@@ -117,16 +141,192 @@ describe('NIP-90 provider', () => {
       const sub = relay.subscribe([{ kinds: [Kind.TextGenerationResult], '#e': [unpaid.id] }], { onevent: (e) => out.push(e), oneose: () => { sub.close(); resolve(out); } });
     });
     expect(results).toEqual([]);
+
+    const told = next({ kinds: [Kind.JobFeedback], '#e': [unpaid.id] }, (e) => status(e) === 'error');
+    expect(await cliJson<JobView>(t, ['provider', 'cancel', unpaid.id])).toMatchObject({ status: 'cancelled', refund: null });
+    expect(detail(await told)).toMatch(/cancelled by the provider before payment/);
+    jobs = await cliJson<JobView[]>(t, ['provider', 'jobs']);
+    expect(jobs.find((j) => j.id === unpaid.id)?.status).toBe('cancelled');
+    const again = await cli(t, ['provider', 'cancel', unpaid.id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already cancelled/);
   });
 
-  it('keeps the job history across a restart, and goes offline with a presence announcement', async () => {
-    await daemon.stop();
+  it('serves a NIP-04 encrypted request and encrypts the result; ignores one encrypted for another provider', async () => {
+    const wallet = customerWallet(1000);
+    const req = jobRequest('a secret prompt', 100_000, { encrypted: true });
+    expect(req.tags.some((x) => x[0] === 'i')).toBe(false);
+    const fb = await ask(req);
+    expect(status(fb)).toBe('payment-required');
+    const result = next({ kinds: [Kind.TextGenerationResult], '#e': [req.id] });
+    await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+    const r = await result;
+    expect(r.tags).toContainEqual(['encrypted']);
+    expect(r.tags.some((x) => x[0] === 'i')).toBe(false);
+    expect(typeof nip04Decrypt(customerSk, provider.pubkey, r.content)).toBe('string');
     const jobs = await cliJson<JobView[]>(t, ['provider', 'jobs']);
-    expect(jobs.filter((j) => j.status === 'done')).toHaveLength(1);
+    expect(jobs.find((j) => j.id === req.id)).toMatchObject({ status: 'done', encrypted: true, promptPreview: '(encrypted)' });
+
+    const other = getPublicKey(generateSecretKey());
+    const elsewhere = finalizeEvent({ kind: Kind.TextGenerationRequest, created_at: Math.floor(Date.now() / 1000), tags: [['p', other], ['encrypted'], ['bid', '100000']], content: nip04Encrypt(customerSk, other, '[["i","x","text"]]') }, customerSk);
+    await relay.publish(elsewhere);
+    await expect(next({ kinds: [Kind.JobFeedback], '#e': [elsewhere.id] }, () => true, 1500)).rejects.toThrow(/no event/);
+  });
+
+  it('applies requester rules: deny list, allow list, in-flight and hourly limits, concurrency', async () => {
+    const stranger = generateSecretKey();
+    await set('deny', getPublicKey(stranger));
+    expect(detail(await ask(jobRequest('hi once', 100_000, { sk: stranger })))).toMatch(/does not serve you/);
+    await set('deny', 'none');
+    await set('allow', customerPk);
+    expect(detail(await ask(jobRequest('hi twice', 100_000, { sk: stranger })))).toMatch(/only its allow list/);
+    await set('allow', 'none');
+
+    const busy = generateSecretKey();
+    await set('max-in-flight-per-requester', '1');
+    expect(status(await ask(jobRequest('one', 100_000, { sk: busy })))).toBe('payment-required');
+    expect(detail(await ask(jobRequest('two', 100_000, { sk: busy })))).toMatch(/unfinished jobs/);
+    await set('max-in-flight-per-requester', '5');
+    await set('max-jobs-per-requester-per-hour', '2');
+    expect(status(await ask(jobRequest('three', 100_000, { sk: busy })))).toBe('payment-required');
+    expect(detail(await ask(jobRequest('four', 100_000, { sk: busy })))).toMatch(/rate limit: 2 jobs per hour/);
+    await set('max-jobs-per-requester-per-hour', '60');
+    // Two of `busy`'s jobs await payment; with two at once allowed, a third requester is turned away.
+    await set('max-concurrent', '2');
+    expect(detail(await ask(jobRequest('five', 100_000, { sk: generateSecretKey() })))).toMatch(/^busy/);
+    for (const j of (await cliJson<JobView[]>(t, ['provider', 'jobs'])).filter((x) => x.status === 'payment_required')) await cliJson(t, ['provider', 'cancel', j.id]);
+    await set('max-concurrent', '4');
+    const bad = await cli(t, ['provider', 'set', 'max-concurrent', 'lots']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/maxConcurrent takes a whole number/);
+    const unknown = await cli(t, ['provider', 'set', 'colour', 'blue']);
+    expect(unknown.stderr).toMatch(/unknown setting "colour"/);
+  });
+
+  it('pauses outside its selling hours (presence without kinds, addressed requests told why) and resumes', async () => {
+    const paused = await set('hours', `${clock(120)}-${clock(180)}`);
+    expect(paused.state).toBe('paused');
+    expect(paused.reasons.join(' ')).toMatch(/outside selling hours/);
+    await next({ kinds: [Kind.HandlerAnnouncement], authors: [provider.pubkey] }, (e) => !e.tags.some((x) => x[0] === 'k'));
+    expect(detail(await ask(jobRequest('now?', 100_000)))).toMatch(/not taking jobs now: outside selling hours/);
+    const open = await set('hours', `${clock(-1)}-${clock(120)}`);
+    expect(open.state).toBe('online');
+    await next({ kinds: [Kind.HandlerAnnouncement], authors: [provider.pubkey] }, (e) => e.tags.some((x) => x[0] === 'k'));
+    expect((await set('hours', 'any')).state).toBe('online');
+  });
+
+  it('refunds a paid job the requester cancels, to the Lightning address on their profile', async () => {
+    // A Lightning-address service for the customer (test double of a public LNURL server),
+    // issuing real devnet invoices of the customer's wallet.
+    const wallet = customerWallet(1000);
+    const lnurl = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      res.setHeader('content-type', 'application/json');
+      if (url.pathname === '/.well-known/lnurlp/customer') {
+        res.end(JSON.stringify({ tag: 'payRequest', callback: `http://127.0.0.1:${(lnurl.address() as AddressInfo).port}/pay`, minSendable: 1000, maxSendable: 100_000_000, metadata: '[["text/plain","customer"]]' }));
+      } else if (url.pathname === '/pay') {
+        void wallet.createInvoice({ amountSats: Number(url.searchParams.get('amount')) / 1000, memo: 'refund' }).then((inv) => res.end(JSON.stringify({ pr: inv.bolt11, routes: [] })));
+      } else {
+        res.statusCode = 404;
+        res.end('{}');
+      }
+    });
+    await new Promise<void>((r) => lnurl.listen(0, '127.0.0.1', r));
+    try {
+      const port = (lnurl.address() as AddressInfo).port;
+      await relay.publish(finalizeEvent({ kind: 0, created_at: Math.floor(Date.now() / 1000), tags: [], content: JSON.stringify({ name: 'customer', lud16: `customer@127.0.0.1:${port}` }) }, customerSk));
+      await set('max-tokens', '1500');
+      // 1,500 tokens take the tiny model about two seconds: time to cancel while it runs.
+      const req = jobRequest('Tell a long story', 1_000_000, { maxTokens: 1500 });
+      const fb = await ask(req);
+      const price = Number(fb.tags.find((x) => x[0] === 'amount')![1]) / 1000;
+      expect(price).toBe(10 + 15);
+      const processing = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'processing');
+      const failed = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'error', 30_000);
+      await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+      expect(await wallet.balance()).toBe(1000 - price);
+      await processing;
+      await relay.publish(finalizeEvent({ kind: Kind.Deletion, created_at: Math.floor(Date.now() / 1000), tags: [['e', req.id], ['k', '5050']], content: 'never mind' }, customerSk));
+      expect(detail(await failed)).toMatch(/cancelled by the requester; refunded 25 sats/);
+      expect(await wallet.balance()).toBe(1000);
+      const job = (await cliJson<JobView[]>(t, ['provider', 'jobs'])).find((j) => j.id === req.id)!;
+      expect(job).toMatchObject({ status: 'cancelled', refund: { status: 'paid', sats: 25 } });
+    } finally {
+      lnurl.close();
+      await set('max-tokens', '32');
+    }
+  });
+
+  it('records a refund as owed when the requester has no Lightning address', async () => {
+    const sk = generateSecretKey();
+    const wallet = customerWallet(1000);
+    await set('max-tokens', '1500');
+    try {
+      const req = jobRequest('Another long story', 1_000_000, { sk, maxTokens: 1500 });
+      const fb = await ask(req);
+      const processing = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'processing');
+      const failed = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'error', 30_000);
+      await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+      await processing;
+      await relay.publish(finalizeEvent({ kind: Kind.Deletion, created_at: Math.floor(Date.now() / 1000), tags: [['e', req.id]], content: '' }, sk));
+      expect(detail(await failed)).toMatch(/a refund is owed/);
+      const job = (await cliJson<JobView[]>(t, ['provider', 'jobs'])).find((j) => j.id === req.id)!;
+      expect(job.refund).toMatchObject({ status: 'owed', sats: 25 });
+      expect(job.refund?.detail).toMatch(/no Lightning address/);
+    } finally {
+      await set('max-tokens', '32');
+    }
+  });
+
+  it('sells to another home: `openagents market request` posts, pays and gets the result; earnings count it', async () => {
+    const buyer = testEnv({ devnetDir: t.devnetDir });
+    await cliJson(buyer, ['init']);
+    await cliJson(buyer, ['wallet', 'faucet', '500']);
+    const buyerDaemon = await startDaemon(buyer);
+    try {
+      await cliJson(buyer, ['relays', 'add', daemon.ready.relayUrl!]);
+      const before = await cliJson<EarningsView>(t, ['earnings']);
+      const r = await cliJson<MarketResultView>(buyer, ['market', 'request', 'Write a word', '--max-sats', '50', '--max-tokens', '16', '--provider', provider.npub, '--timeout', '60']);
+      expect(r).toMatchObject({ provider: provider.pubkey, paidSats: 11 });
+      expect(r.feedback.map((f) => f.status)).toEqual(expect.arrayContaining(['payment-required', 'processing']));
+      expect(typeof r.text).toBe('string');
+      const enc = await cliJson<MarketResultView>(buyer, ['market', 'request', 'Secret word', '--max-sats', '50', '--max-tokens', '16', '--provider', provider.npub, '--encrypted']);
+      expect(enc.paidSats).toBe(11);
+      const balance = await cliJson<{ balanceSats: number }>(buyer, ['wallet', 'balance']);
+      expect(balance.balanceSats).toBe(500 - 22);
+      const cheap = await cli(buyer, ['market', 'request', 'too cheap', '--max-sats', '5', '--provider', provider.npub, '--timeout', '20']);
+      expect(cheap.code).not.toBe(0);
+      expect(cheap.stderr).toMatch(/below the price|more than --max-sats/);
+
+      const after = await cliJson<EarningsView>(t, ['earnings', '--since', '1']);
+      expect(after.totalSats).toBe(before.totalSats + 22);
+      expect(after.byDay.at(-1)).toMatchObject({ sats: after.totalSats });
+      expect(after.byModel).toEqual([{ key: 'tiny', sats: after.totalSats, jobs: after.jobs }]);
+      const buyerPk = (await cliJson<{ pubkey: string }>(buyer, ['identity', 'status'])).pubkey;
+      expect(after.byRequester.find((b) => b.key === buyerPk)).toMatchObject({ sats: 22, jobs: 2 });
+      expect(after.refundedSats).toBe(25);
+      expect(after.refundsOwedSats).toBe(25);
+      expect(after.netSats).toBe(after.totalSats - 25 - after.agentSpendingSats);
+    } finally {
+      await buyerDaemon.stop();
+    }
+  });
+
+  it('keeps the job history across a restart and resumes selling only when asked to', async () => {
+    await daemon.stop();
+    const jobs = await cliJson<JobView[]>(t, ['provider', 'jobs', '--limit', '200']);
+    expect(jobs.filter((j) => j.status === 'done').length).toBeGreaterThanOrEqual(4);
     daemon = await startDaemon(t);
     relay.close();
     relay = await Relay.connect(daemon.ready.relayUrl!);
-    expect((await cliJson<ProviderStatusView>(t, ['provider', 'status'])).state).toBe('online'); // it was left online
+    expect((await cliJson<ProviderStatusView>(t, ['provider', 'status'])).state).toBe('offline'); // "resume selling at start" is off
+    await cliJson(t, ['provider', 'online']);
+    await set('resume-at-start', 'on');
+    await daemon.stop();
+    daemon = await startDaemon(t);
+    relay.close();
+    relay = await Relay.connect(daemon.ready.relayUrl!);
+    expect((await cliJson<ProviderStatusView>(t, ['provider', 'status'])).state).toBe('online');
     await cliJson(t, ['provider', 'offline']);
     const ann = await next({ kinds: [Kind.HandlerAnnouncement], authors: [provider.pubkey] }, (e) => !e.tags.some((x) => x[0] === 'k'));
     expect(ann.tags.some((x) => x[0] === 'k')).toBe(false);

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type {
-  AgentStatus, AgentSummary, AllowListView, LocalApiView, ModelView, ProviderStatusView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
+  AgentStatus, AgentSummary, AllowListView, JobView, LocalApiView, ModelView, ProviderStatusView, ApprovalDecision, ApprovalView, BackendView, ProcedureName, ProcedureOutputs, RelaysView, TickView, WalletTxView,
 } from '../core/api/contract.js';
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
 import { parseAutonomy } from '../core/runtime/autonomy.js';
 import { connect } from './client.js';
+import { parseProviderSetting, PROVIDER_SETTING_KINDS } from './provider-settings.js';
 
 
 interface GlobalOpts { json?: boolean; home?: string }
@@ -443,18 +444,28 @@ models
       process.stderr.write(`\r${p.resumed ? 'resuming: ' : ''}${mb(p.receivedBytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${pct}   `);
     });
   });
+models.command('recommended').description('models that fit this machine, best first').action(async () => {
+  await call('models.recommended', {}, (v) => [
+    v.hardware.note,
+    ...v.models.map((m) => `${m.fits ? 'fits ' : 'too big'}  ${m.name.padEnd(28)} ${mb(m.sizeBytes).padStart(10)}  ${m.why}${m.installed ? '  (installed)' : ''}\n         ${m.url}`),
+  ].join('\n'));
+});
 models.command('remove <name>').description('unregister (deletes the file only if it was pulled)').action(async (name: string) => {
   await call('models.remove', { name }, (v) => `removed ${v.removed}${v.deletedFile ? ' and its file' : ' (file kept)'}`);
 });
 
 // ---- provider ----
 const providerText = (v: ProviderStatusView): string => [
-  `provider ${v.state}${v.lastError ? ` — ${v.lastError}` : ''}`,
-  `  pubkey   ${v.pubkey}`,
-  `  model    ${v.model ?? '(none)'}; price ${v.minPriceSats} sats per job + ${v.pricePer1kSats} sats per 1k tokens; up to ${v.maxTokens} tokens`,
-  `  relays   ${v.relays.join(', ') || '(none: relays run in the daemon)'}`,
-  `  earned   ${satsLabel(v.earnedTodaySats)} today, ${satsLabel(v.earnedTotalSats)} in all`,
+  `provider ${v.state}${v.reasons.length ? ` — ${v.reasons.join('; ')}` : v.lastError ? ` — ${v.lastError}` : ''}`,
+  `  pubkey   ${v.npub}`,
+  `  model    ${v.model ?? '(none)'}${v.engine.loaded ? ` (loaded: context ${v.engine.loaded.contextSize}, ${v.engine.loaded.threads} threads, ${v.engine.loaded.gpuLayers} GPU layers)` : ''}`,
+  `  price    ${v.minPriceSats} sats per job + ${v.pricePer1kSats} sats per 1k tokens; up to ${v.maxTokens} tokens; ${v.settings.maxConcurrent} jobs at once`,
+  `  relays   ${v.relays.map((r) => `${r.url}${r.connected ? '' : ' (not connected)'}`).join(', ') || '(none: relays run in the daemon)'}`,
+  ...v.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}     ${c.name}: ${c.detail}`),
+  ...v.live.map((j) => `  job      ${j.id.slice(0, 16)}… ${j.status}, ${j.tokens} tokens, ${satsLabel(j.priceSats)}`),
+  `  earned   ${satsLabel(v.earnedTodaySats)} today (${v.jobsToday} jobs), ${satsLabel(v.earnedTotalSats)} in all`,
 ].join('\n');
+const jobLine = (j: JobView): string => `${fmtTime(j.createdAt)}  ${j.status.padEnd(16)} ${satsLabel(j.priceSats).padStart(10)}  ${j.id.slice(0, 16)}…  ${j.error ?? ''}${j.refund ? `  [refund ${j.refund.status}: ${j.refund.sats} sats]` : ''}`;
 const providerCmd = program.command('provider').description('sell local inference on the NIP-90 market');
 providerCmd
   .command('online')
@@ -463,18 +474,76 @@ providerCmd
   .option('--min-price-sats <n>', 'price per job', intArg('min price'))
   .option('--price-per-1k-sats <n>', 'price per 1k output tokens', intArg('price per 1k'))
   .option('--max-tokens <n>', 'most tokens per job', intArg('max tokens', 1))
-  .action(async (o: { model?: string; minPriceSats?: number; pricePer1kSats?: number; maxTokens?: number }) => {
-    await call('provider.online', { model: o.model, minPriceSats: o.minPriceSats, pricePer1kSats: o.pricePer1kSats, maxTokens: o.maxTokens }, providerText);
+  .option('--max-concurrent <n>', 'jobs at once', intArg('max concurrent', 1))
+  .action(async (o: { model?: string; minPriceSats?: number; pricePer1kSats?: number; maxTokens?: number; maxConcurrent?: number }) => {
+    await call('provider.online', { model: o.model, minPriceSats: o.minPriceSats, pricePer1kSats: o.pricePer1kSats, maxTokens: o.maxTokens, maxConcurrent: o.maxConcurrent }, providerText);
   });
 providerCmd.command('offline').description('stop selling (the announcement is republished without kinds)').action(async () => {
   await call('provider.offline', {}, providerText);
 });
-providerCmd.command('status').description('state, model, price, relays, earnings').action(async () => {
+providerCmd.command('status').description('state, checks, model, price, relays, live jobs, earnings').action(async () => {
   await call('provider.status', {}, providerText);
 });
+providerCmd
+  .command('set <key> <value>')
+  .description(`change a setting: ${Object.keys(PROVIDER_SETTING_KINDS).join(', ')}`)
+  .action(async (key: string, value: string) => {
+    const parsed = parseProviderSetting(key, value);
+    if ('error' in parsed) {
+      printError({ code: 'BAD_INPUT', message: parsed.error });
+      throw new CliExit(1);
+    }
+    await call('provider.set', parsed.patch, (v) => `${Object.keys(parsed.patch)[0]} = ${JSON.stringify(Object.values(parsed.patch)[0])}\n${providerText(v)}`);
+  });
 providerCmd.command('jobs').option('--limit <n>', 'how many', intArg('limit', 1), 50).description('recent jobs').action(async (o: { limit: number }) => {
-  await call('provider.jobs', { limit: o.limit }, (list) => list.map((j) => `${fmtTime(j.createdAt)}  ${j.status.padEnd(16)} ${satsLabel(j.priceSats).padStart(10)}  ${j.id.slice(0, 16)}…  ${j.error ?? ''}`).join('\n') || 'no jobs yet');
+  await call('provider.jobs', { limit: o.limit }, (list) => list.map(jobLine).join('\n') || 'no jobs yet');
 });
+providerCmd.command('cancel <job>').description('stop a job (a paid one is refunded to the requester\'s Lightning address, or recorded as owed)').action(async (id: string) => {
+  await call('provider.cancel', { id }, jobLine);
+});
+
+// ---- earnings ----
+program
+  .command('earnings')
+  .description('what selling compute earned, by day, model and requester, net of the agents\' spending')
+  .option('--since <date>', 'YYYY-MM-DD (local) or a number of days back (default 30)')
+  .action(async (o: { since?: string }) => {
+    let since: number | undefined;
+    if (o.since !== undefined) {
+      const days = /^\d+$/.test(o.since) ? Number(o.since) : null;
+      const date = days === null ? new Date(`${o.since}T00:00:00`) : null;
+      if (days === null && (!/^\d{4}-\d{2}-\d{2}$/.test(o.since) || Number.isNaN(date!.getTime()))) {
+        printError({ code: 'BAD_INPUT', message: `--since takes YYYY-MM-DD or a number of days, not "${o.since}"` });
+        throw new CliExit(1);
+      }
+      since = days !== null ? new Date(new Date().setHours(0, 0, 0, 0) - (days - 1) * 86_400_000).setHours(0, 0, 0, 0) : date!.getTime();
+    }
+    await call('earnings.summary', { since }, (v) => [
+      `earned ${satsLabel(v.totalSats)} from ${v.jobs} jobs since ${new Date(v.since).toLocaleDateString()}`,
+      `  refunded ${satsLabel(v.refundedSats)}${v.refundsOwedSats ? `, refunds owed ${satsLabel(v.refundsOwedSats)}` : ''}; agents spent ${satsLabel(v.agentSpendingSats)}; net ${satsLabel(v.netSats)}`,
+      '  by day:',
+      ...v.byDay.filter((d) => d.jobs).map((d) => `    ${d.key}  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+      '  by model:',
+      ...v.byModel.map((d) => `    ${d.key.padEnd(24)} ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+      '  by requester:',
+      ...v.byRequester.map((d) => `    ${d.key.slice(0, 16)}…  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+    ].join('\n'));
+  });
+
+// ---- buying on the market ----
+const market = program.command('market').description('buy compute from NIP-90 providers with the operator wallet');
+market
+  .command('request <prompt>')
+  .description('post a text-generation job (kind 5050), pay its invoice, print the result')
+  .requiredOption('--max-sats <n>', 'the most to pay', intArg('max sats', 1))
+  .option('--max-tokens <n>', 'most tokens to generate', intArg('max tokens', 1))
+  .option('--provider <npub>', 'ask one provider')
+  .option('--encrypted', 'encrypt the request to --provider (NIP-04)')
+  .option('--timeout <seconds>', 'how long to wait', intArg('timeout', 1), 120)
+  .action(async (prompt: string, o: { maxSats: number; maxTokens?: number; provider?: string; encrypted?: boolean; timeout: number }) => {
+    await call('market.request', { prompt, maxSats: o.maxSats, maxTokens: o.maxTokens, provider: o.provider, encrypted: o.encrypted ?? false, timeoutSeconds: o.timeout },
+      (v) => `${v.text}\n\n(paid ${satsLabel(v.paidSats)} to ${v.provider.slice(0, 16)}… for job ${v.jobId.slice(0, 16)}…)`);
+  });
 
 // ---- local OpenAI-compatible API ----
 const localApiText = (v: LocalApiView): string => v.running

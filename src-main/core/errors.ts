@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'DAEMON_UNAVAILABLE'
   | 'TIMEOUT'
+  | 'PREFLIGHT_FAILED'
   | 'INTERNAL';
 
 export function toAppError(err: unknown): AppError {

@@ -31,6 +31,7 @@ import { InferenceEngine } from './inference/engine.js';
 import { ModelStore } from './inference/models.js';
 import { LocalBackend } from './inference/local-backend.js';
 import { LocalOpenAiServer } from './inference/openai-server.js';
+import { headlessSignals, type MachineSignals } from './provider/governor.js';
 import { ProviderService } from './provider/provider.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Agent } from './runtime/agents.js';
@@ -54,6 +55,10 @@ export interface NodeOptions {
   nostr?: boolean;
   relayPort?: number | undefined;
   relayLan?: boolean | undefined;
+  /** What the provider's governor reads about the machine (the desktop supplies idle time and power). */
+  machineSignals?: MachineSignals;
+  /** How often the provider's governor re-checks its state and limits. */
+  governorMs?: number;
 }
 
 /**
@@ -154,10 +159,13 @@ export class OpenAgentsNode {
       maxSleepMs: 30_000,
       log,
     }, this.leases.owner);
-    this.provider = new ProviderService(this.db, this.nostr, this.inference, this.models, this.wallets, this.payments, this.events, () => this.identity.requireInitialized().pubkey, log);
+    this.provider = new ProviderService(this.db, this.nostr, this.inference, this.models, this.wallets, this.payments, this.events,
+      { pubkey: () => this.identity.requireInitialized().pubkey, secretKey: () => this.signer(null).secretKey },
+      options.machineSignals ?? headlessSignals(), log, { governorMs: options.governorMs });
     this.incoming = new IncomingWatcher(this.db, this.wallets, this.payments, this.events, {
       // Open invoices are few, so checking them often is cheap; a provider waits on it.
       pollMs: options.incomingPollMs ?? 100,
+      changes: (onChange) => this.devnet.watchChanges(onChange),
       onAgentPayment: (agentId, paymentHash, amountSats) => {
         this.triggers.enqueue(agentId, 'payment', `payment:${paymentHash}`, { amount_sats: amountSats });
         this.triggers.notify(agentId);
@@ -208,7 +216,7 @@ export class OpenAgentsNode {
     this.incoming.start();
     await this.startNostr();
     if (this.options.mode !== 'direct' && this.localApiSettings().enabled) await this.startLocalApi();
-    // Selling resumes at start only if the operator left the provider online.
+    // Selling resumes at start only if the operator asked for it and left the provider online.
     if (this.nostr.active) await this.provider.resume();
     return report;
   }

@@ -1,12 +1,25 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerSaveBlocker, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerMonitor, powerSaveBlocker, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import { insideWindow } from '../core/autopilot-window.js';
-import { procedures, type ProcedureName, type SettingsView } from '../core/api/contract.js';
+import { procedures, type ProcedureName, type ProviderStatusView, type SettingsView } from '../core/api/contract.js';
 import { createHandlers, dispatch, type Handlers } from '../core/api/handlers.js';
 import { defaultDevnetDir, defaultHome } from '../core/config.js';
 import type { ExternalKeyStore } from '../core/identity/keystore.js';
 import { OpenAgentsNode } from '../core/node.js';
+import { CpuSampler, type MachineSignals } from '../core/provider/governor.js';
+import { trayMenu, trayTooltip, type TrayAction } from './tray-menu.js';
+
+/** The provider governor's view of the desktop: real keyboard/mouse idle time and power source. */
+function desktopSignals(): MachineSignals {
+  const cpu = new CpuSampler();
+  return {
+    now: () => new Date(),
+    idleSeconds: () => powerMonitor.getSystemIdleTime(),
+    onBattery: () => powerMonitor.isOnBatteryPower(),
+    otherCpuPercent: () => cpu.otherPercent(),
+  };
+}
 
 // The Electron face: a thin shell over the same core the daemon runs. Every IPC call is
 // checked here, in one place: the sender must be our own renderer, the channel must be a
@@ -124,16 +137,33 @@ function notify(title: string, body: string, route: string): void {
 async function updateTray(): Promise<void> {
   if (!tray || !handlers) return;
   const r = await dispatch(handlers, 'system.status', {});
-  const pending = r.ok ? (r.value as { pendingApprovals: number }).pendingApprovals : 0;
-  const online = r.ok;
-  tray.setToolTip(`OpenAgents — ${online ? 'online' : 'offline'}${pending ? `, ${pending} approvals waiting` : ''}`);
-  tray.setContextMenu(Menu.buildFromTemplate([
-    { label: online ? 'Node online' : 'Node offline', enabled: false },
-    { label: pending ? `${pending} approvals waiting` : 'No approvals waiting', click: () => show('/approvals') },
-    { type: 'separator' },
-    { label: 'Open OpenAgents', click: () => show() },
-    { label: 'Quit', click: () => { quitting = true; app.quit(); } },
-  ]));
+  const p = await dispatch(handlers, 'provider.status', {});
+  const state = {
+    nodeOnline: r.ok,
+    pending: r.ok ? (r.value as { pendingApprovals: number }).pendingApprovals : 0,
+    provider: p.ok ? (p.value as ProviderStatusView) : null,
+  };
+  tray.setToolTip(trayTooltip(state));
+  tray.setContextMenu(Menu.buildFromTemplate(trayMenu(state).map((item) => (item.separator ? { type: 'separator' as const } : {
+    label: item.label,
+    enabled: item.enabled ?? true,
+    click: item.action ? () => void trayAction(item.action!) : undefined,
+  }))));
+}
+
+async function trayAction(action: TrayAction): Promise<void> {
+  if (action === 'open') show();
+  else if (action === 'approvals') show('/approvals');
+  else if (action === 'provider') show('/provider');
+  else if (action === 'quit') {
+    quitting = true;
+    app.quit();
+  } else if (handlers) {
+    const r = await dispatch(handlers, action, {});
+    // A failed preflight is explained on the Provider page.
+    if (!r.ok) notify('Cannot go online', r.error.message, '/provider');
+    await updateTray();
+  }
 }
 
 async function main(): Promise<void> {
@@ -147,6 +177,7 @@ async function main(): Promise<void> {
   const home = defaultHome();
   node = new OpenAgentsNode({
     home, devnetDir: defaultDevnetDir(), passphrase: process.env.OPENAGENTS_PASSPHRASE, externalKey: keychainStore(home), mode: 'electron', log: (l) => console.log(l),
+    machineSignals: desktopSignals(),
   });
   await node.start();
   handlers = createHandlers(node);
@@ -160,7 +191,7 @@ async function main(): Promise<void> {
   }
   node.events.onAny((event, data) => {
     if (win && !win.isDestroyed()) win.webContents.send('oa:event', { event, data });
-    if (event === 'approval.requested' || event === 'approval.decided') void updateTray();
+    if (event === 'approval.requested' || event === 'approval.decided' || event === 'provider.state') void updateTray();
   });
   node.events.on('approval.requested', (e) => notify('Approval needed', `${e.description} (${e.amountSats} sats)`, '/approvals'));
   node.events.on('budget.warning', (e) => notify('Budget warning', `An agent is near its spending limit (${e.status.kind})`, `/agents/${e.agentId}`));

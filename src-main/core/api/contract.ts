@@ -22,6 +22,53 @@ export const budgetPatch = z.object({
   warnPct: z.number().int().min(1).max(100).optional(),
 }).strict();
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+const pubkeyList = z.array(z.string().min(1).max(200)).max(10_000);
+
+/** Every provider setting; each one can be changed by `openagents provider set KEY VALUE`. */
+export const providerSettingsPatch = z.object({
+  /** A model of `openagents models list`. */
+  model: z.string().min(1).max(200).optional(),
+  /** The least a job costs, in sats. */
+  minPriceSats: sats.optional(),
+  /** Added per 1,000 output tokens the job may produce, in sats. */
+  pricePer1kSats: sats.optional(),
+  /** The most tokens one job may produce. */
+  maxTokens: z.number().int().min(1).max(32_768).optional(),
+  /** Jobs paid and running or waiting for the engine at once; more are refused as busy. */
+  maxConcurrent: z.number().int().min(1).max(64).optional(),
+  /** How long a payment-required invoice stays open. */
+  paymentTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
+  /** Only these requesters (npub or hex) are served; empty = anyone not denied. */
+  allow: pubkeyList.optional(),
+  /** Requesters (npub or hex) never served. */
+  deny: pubkeyList.optional(),
+  /** Unfinished jobs one requester may have at once. */
+  maxInFlightPerRequester: z.number().int().min(1).max(1000).optional(),
+  /** Jobs one requester may start per hour. */
+  maxJobsPerRequesterPerHour: z.number().int().min(1).max(100_000).optional(),
+  /** Sell only inside these local hours ("22:00"–"07:00" crosses midnight); null = any time. */
+  hours: z.object({ start: hhmm, end: hhmm }).nullable().optional(),
+  /** Sell only while the machine is idle: the desktop's idle time, or (headless) other programs' CPU use. */
+  onlyWhenIdle: z.boolean().optional(),
+  /** Desktop: minutes without keyboard/mouse before the machine counts as idle. */
+  idleMinutes: z.number().int().min(1).max(1440).optional(),
+  /** Headless: the machine counts as idle while other programs use less than this share of the CPU. */
+  maxOtherCpuPercent: z.number().int().min(1).max(100).optional(),
+  /** Pause while running on battery. */
+  pauseOnBattery: z.boolean().optional(),
+  /** CPU threads for inference; null = chosen from the model and the cores. */
+  threads: z.number().int().min(1).max(256).nullable().optional(),
+  /** The most model layers offloaded to the GPU; null = as many as fit. */
+  gpuLayers: z.number().int().min(0).max(1000).nullable().optional(),
+  /** Go back online when the app or daemon starts, if it was online when it stopped. Off by default. */
+  resumeAtStart: z.boolean().optional(),
+  /** The operator's own agents go ahead of market jobs waiting for the engine. */
+  agentsFirst: z.boolean().optional(),
+}).strict();
+export type ProviderSettingsPatch = z.infer<typeof providerSettingsPatch>;
+export type ProviderSettingKey = keyof ProviderSettingsPatch;
+
 export const procedures = {
   'system.status': z.object({}).strict(),
   'identity.init': z.object({ importMnemonic: z.string().min(1).max(1000).optional(), network: network.default('devnet') }).strict(),
@@ -116,15 +163,28 @@ export const procedures = {
     autopilotWindow: z.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM') }).nullable().optional(),
   }).strict(),
 
-  'provider.online': z.object({
-    model: z.string().min(1).optional(),
-    minPriceSats: z.number().int().min(0).optional(),
-    pricePer1kSats: z.number().int().min(0).optional(),
-    maxTokens: z.number().int().min(1).max(32_768).optional(),
-  }).strict(),
+  'provider.online': providerSettingsPatch,
   'provider.offline': z.object({}).strict(),
   'provider.status': z.object({}).strict(),
+  /** Change settings without going online or offline (`openagents provider set KEY VALUE`). */
+  'provider.set': providerSettingsPatch,
   'provider.jobs': z.object({ limit: z.number().int().min(1).max(1000).default(50) }).strict(),
+  /** The operator stops a job; a paid one is refunded when the requester can be paid (lud16), else recorded as owed. */
+  'provider.cancel': z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'a job id (64 hex)') }).strict(),
+  /** Earnings since a time (ms; default: 30 days ago), by local day, model and requester, net of the agents' spending. */
+  'earnings.summary': z.object({ since: z.number().int().min(0).optional() }).strict(),
+  /** Buy a NIP-90 text generation from the market with the operator wallet: post, pay the invoice (≤ maxSats), wait for the result. */
+  'market.request': z.object({
+    prompt: z.string().min(1).max(20_000),
+    maxSats: positiveSats,
+    maxTokens: z.number().int().min(1).max(32_768).optional(),
+    /** npub or hex of one provider; omitted = any provider. */
+    provider: z.string().min(1).max(200).optional(),
+    /** Encrypt the request to the provider (NIP-04); needs `provider`. */
+    encrypted: z.boolean().default(false),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  }).strict(),
+  'models.recommended': z.object({}).strict(),
   'localApi.status': z.object({}).strict(),
   'localApi.on': z.object({ port: z.number().int().min(0).max(65535).optional() }).strict(),
   'localApi.off': z.object({}).strict(),
@@ -304,23 +364,73 @@ export interface SettingsView {
   autopilotWindow: { start: string; end: string } | null;
 }
 
+export type ProviderState = 'offline' | 'connecting' | 'online' | 'degraded' | 'paused';
+
+/** Stored provider settings: every key of the patch, filled with defaults. */
+export type ProviderSettingsView = { [K in Exclude<keyof ProviderSettingsPatch, 'model'>]-?: Exclude<ProviderSettingsPatch[K], undefined> } & { model: string | null };
+
+/** One preflight check before going online (and re-checked while online). */
+export interface ProviderCheck { name: 'model' | 'wallet' | 'relays'; ok: boolean; detail: string }
+
+/** A job the engine is working on now or that waits for it. */
+export interface LiveJobView { id: string; customer: string; priceSats: number; status: 'queued' | 'processing'; tokens: number; text: string; startedAt: number | null }
+
 export interface ProviderStatusView {
-  state: 'offline' | 'online' | 'degraded';
+  state: ProviderState;
+  /** Why it is paused or degraded (limits, a failed relay or model), in words. */
+  reasons: string[];
   lastError: string | null;
   pubkey: string;
+  npub: string;
   model: string | null;
   minPriceSats: number;
   pricePer1kSats: number;
   maxTokens: number;
-  relays: string[];
+  relays: { url: string; connected: boolean }[];
+  checks: ProviderCheck[];
+  settings: ProviderSettingsView;
+  live: LiveJobView[];
   earnedTodaySats: number;
   earnedTotalSats: number;
+  jobsToday: number;
+  /** The local engine: hardware and the loaded model. */
+  engine: { hardware: HardwareView | null; loaded: { model: string; contextSize: number; threads: number; gpuLayers: number } | null };
 }
 
 export interface JobView {
   id: string; customer: string; status: string; model: string | null; maxTokens: number; bidMsats: number | null; priceSats: number;
   outputTokens: number | null; error: string | null; createdAt: number; paidAt: number | null; finishedAt: number | null;
+  encrypted: boolean; promptPreview: string;
+  refund: { status: 'owed' | 'paid' | 'failed'; sats: number; detail: string | null } | null;
 }
+
+export interface EarningsBucket { key: string; sats: number; jobs: number }
+export interface EarningsView {
+  since: number;
+  totalSats: number;
+  jobs: number;
+  refundedSats: number;
+  refundsOwedSats: number;
+  /** Sats the operator's agents spent in the same period (payments and paid model calls). */
+  agentSpendingSats: number;
+  netSats: number;
+  /** Local calendar days "YYYY-MM-DD", oldest first, every day of the period present. */
+  byDay: EarningsBucket[];
+  byModel: EarningsBucket[];
+  /** key = requester pubkey (hex). */
+  byRequester: EarningsBucket[];
+}
+
+export interface MarketResultView {
+  jobId: string; provider: string; paidSats: number; text: string; feedback: { status: string; detail: string }[];
+}
+
+export interface HardwareView { gpu: string | false; vramBytes: number | null; ramBytes: number; freeRamBytes: number; cores: number; note: string }
+export interface RecommendedModelView {
+  name: string; description: string; url: string; sizeBytes: number; needsRamBytes: number;
+  fits: boolean; why: string; installed: boolean;
+}
+export interface RecommendationsView { hardware: HardwareView; models: RecommendedModelView[] }
 
 /** The local OpenAI-compatible server: running only inside the daemon/desktop. */
 export interface LocalApiView { enabled: boolean; running: boolean; baseUrl: string | null; port: number; keyFile: string }
@@ -387,7 +497,12 @@ export interface ProcedureOutputs {
   'provider.online': ProviderStatusView;
   'provider.offline': ProviderStatusView;
   'provider.status': ProviderStatusView;
+  'provider.set': ProviderStatusView;
   'provider.jobs': JobView[];
+  'provider.cancel': JobView;
+  'earnings.summary': EarningsView;
+  'market.request': MarketResultView;
+  'models.recommended': RecommendationsView;
   'localApi.status': LocalApiView;
   'localApi.on': LocalApiView;
   'localApi.off': LocalApiView;
@@ -418,6 +533,11 @@ export interface CoreEvents {
   'payment.received': { owner: string; amountSats: number; paymentHash: string };
   'agent.spawned': { agentId: string; name: string };
   'model.download': { url: string; receivedBytes: number; totalBytes: number | null; resumed: boolean };
+  'provider.state': { state: ProviderState; reasons: string[] };
+  /** A job changed status (requested, paid, done, failed, refunded…). */
+  'provider.job': { id: string; status: string; customer: string; priceSats: number };
+  /** Text the engine produced for a job since the last event (at most every 100 ms). */
+  'provider.tokens': { id: string; text: string; tokens: number };
 }
 export type CoreEventName = keyof CoreEvents;
 export interface CoreEventMessage<E extends CoreEventName = CoreEventName> { event: E; data: CoreEvents[E] }

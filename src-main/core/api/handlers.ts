@@ -15,6 +15,10 @@ import { verifyReceipt } from '../runtime/receipts.js';
 import { startOfLocalDay } from '../runtime/budget.js';
 import { testBackendConnection } from '../compute/openai-backend.js';
 import type { WalletTransaction } from '../wallet/wallet.js';
+import { recommendModels } from '../inference/recommendations.js';
+import { earningsSince } from '../provider/earnings.js';
+import { requestJob } from '../provider/market-client.js';
+import type { JobRow } from '../provider/provider.js';
 import {
   procedures,
   type AgentStatus,
@@ -27,6 +31,9 @@ import {
   type TrajectoryStep,
   type ActivityItem,
   type SettingsView,
+  type HardwareView,
+  type JobView,
+  type ProviderStatusView,
 } from './contract.js';
 
 export type Handlers = { [P in ProcedureName]: (input: ParsedInput<P>) => Promise<ProcedureOutput<P>> };
@@ -140,12 +147,40 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
     };
   }
 
-  function providerStatus() {
+  // The hardware probe loads llama.cpp's bindings once; status reads the cached answer.
+  let hardware: HardwareView | null = null;
+  let probing: Promise<HardwareView> | null = null;
+  const probeHardware = (): Promise<HardwareView> => {
+    probing ??= node.inference.probe().then((h) => (hardware = h));
+    return probing;
+  };
+
+  function providerStatus(): ProviderStatusView {
     const s = node.provider.settings();
+    const me = identity.requireInitialized().pubkey;
+    const today = startOfLocalDay(Date.now());
+    if (!hardware) void probeHardware().catch(() => undefined);
+    const loaded = node.inference.loaded();
+    const { online: _online, ...settingsView } = s;
     return {
-      state: node.provider.state, lastError: node.provider.lastError, pubkey: identity.requireInitialized().pubkey, model: s.model,
-      minPriceSats: s.minPriceSats, pricePer1kSats: s.pricePer1kSats, maxTokens: s.maxTokens, relays: nostr.pool.urls(),
-      earnedTodaySats: node.provider.earnedSats(startOfLocalDay(Date.now())), earnedTotalSats: node.provider.earnedSats(0),
+      state: node.provider.state, reasons: node.provider.reasons, lastError: node.provider.lastError, pubkey: me, npub: npub(me), model: s.model,
+      minPriceSats: s.minPriceSats, pricePer1kSats: s.pricePer1kSats, maxTokens: s.maxTokens,
+      relays: nostr.pool.status().map((r) => ({ url: r.url, connected: r.state === 'connected' })),
+      checks: node.provider.checks, settings: settingsView, live: node.provider.liveJobs(),
+      earnedTodaySats: node.provider.earnedSats(today), earnedTotalSats: node.provider.earnedSats(0), jobsToday: node.provider.jobsSince(today),
+      engine: {
+        hardware,
+        loaded: loaded ? { model: node.models.list().find((m) => m.path === loaded.path)?.name ?? loaded.path, contextSize: loaded.contextSize, threads: loaded.threads, gpuLayers: loaded.gpuLayers } : null,
+      },
+    };
+  }
+
+  function jobView(j: JobRow): JobView {
+    return {
+      id: j.id, customer: j.customer, status: j.status, model: j.model, maxTokens: j.max_tokens, bidMsats: j.bid_msats, priceSats: j.price_sats,
+      outputTokens: j.output_tokens, error: j.error, createdAt: j.created_at, paidAt: j.paid_at, finishedAt: j.finished_at,
+      encrypted: j.encrypted === 1, promptPreview: j.encrypted ? '(encrypted)' : j.prompt.slice(0, 200),
+      refund: j.refund_status ? { status: j.refund_status, sats: j.refund_sats ?? 0, detail: j.refund_detail } : null,
     };
   }
 
@@ -539,10 +574,26 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       identity.requireInitialized();
       return providerStatus();
     },
-    'provider.jobs': async (input) => node.provider.jobs(input.limit).map((j) => ({
-      id: j.id, customer: j.customer, status: j.status, model: j.model, maxTokens: j.max_tokens, bidMsats: j.bid_msats, priceSats: j.price_sats,
-      outputTokens: j.output_tokens, error: j.error, createdAt: j.created_at, paidAt: j.paid_at, finishedAt: j.finished_at,
-    })),
+    'provider.set': async (input) => {
+      identity.requireInitialized();
+      if (input.model !== undefined) node.models.require(input.model);
+      await node.provider.configure(input);
+      return providerStatus();
+    },
+    'provider.jobs': async (input) => node.provider.jobs(input.limit).map(jobView),
+    'provider.cancel': async (input) => {
+      identity.requireInitialized();
+      return jobView(await node.provider.cancel(input.id));
+    },
+    'earnings.summary': async (input) => {
+      identity.requireInitialized();
+      return earningsSince(db, input.since ?? startOfLocalDay(Date.now() - 29 * 86_400_000));
+    },
+    'market.request': async (input) => {
+      identity.requireInitialized();
+      if (!nostr.active) throw new AppError('DAEMON_UNAVAILABLE', 'buying compute needs the relays, which run in the daemon: start `openagents daemon`');
+      return requestJob({ pool: nostr.pool, secretKey: node.signer(null).secretKey, wallets: node.wallets, payments: node.payments, events: node.events }, input);
+    },
     'localApi.status': async () => node.localApiStatus(),
     'localApi.on': async (input) => {
       await node.setLocalApi(true, input.port);
@@ -567,6 +618,10 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
           node.events.emit('model.download', { url: input.url, ...p });
         },
       });
+    },
+    'models.recommended': async () => {
+      const hw = await probeHardware();
+      return { hardware: hw, models: recommendModels(hw, node.models.list().map((m) => m.source)) };
     },
     'models.remove': async (input) => {
       const m = node.models.remove(input.name);

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { AppError } from '../errors.js';
+import type { HardwareView } from '../api/contract.js';
+import { formatGiB } from './recommendations.js';
 import type { ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolDefinition } from '../compute/backend.js';
 
-export interface HardwareInfo {
-  gpu: string | false;
-  vramBytes: number | null;
-  ramBytes: number;
-  cores: number;
-}
+/** What the engine found: the GPU node-llama-cpp picked (if any), memory and cores, and a one-line summary. */
+export type { HardwareView };
+/** @deprecated the older name of {@link HardwareView}. */
+export type HardwareInfo = HardwareView;
 
 export interface LoadedModel {
   path: string;
@@ -18,8 +18,27 @@ export interface LoadedModel {
   sizeBytes: number;
   contextSize: number;
   threads: number;
+  /** Layers offloaded to the GPU (0 on the CPU) out of `totalLayers`. */
   gpuLayers: number;
+  totalLayers: number;
+  /** Where the model runs, in one line: "CPU only: no GPU found", "42 of 42 layers on the Vulkan GPU", … */
+  note: string;
 }
+
+export interface LoadOptions {
+  /** The largest context wanted (default 4096); the engine picks the largest that fits, up to the model's own. */
+  contextSize?: number;
+  /** CPU threads; null/undefined = chosen from the model size and the cores ({@link chooseThreads}). */
+  threads?: number | null;
+  /** The most layers to offload to the GPU; null/undefined = as many as fit, 0 = CPU only. */
+  gpuLayers?: number | null;
+}
+
+/**
+ * Who is waiting for the engine: the operator's own agents and local API ('agent', the default)
+ * or a paid job from the compute market ('market').
+ */
+export type InferencePriority = 'agent' | 'market';
 
 export interface GenerateRequest {
   prompt: string;
@@ -29,7 +48,11 @@ export interface GenerateRequest {
   jsonSchema?: Record<string, unknown>;
   signal?: AbortSignal;
   onToken?: (text: string) => void;
+  /** Default 'agent'. */
+  priority?: InferencePriority;
 }
+
+export type EngineChatRequest = ChatRequest & { maxTokens: number; onText?: (chunk: string) => void; priority?: InferencePriority };
 
 export interface GenerateResult {
   text: string;
@@ -42,6 +65,33 @@ export interface GenerateResult {
 /** Metadata whose absence makes llama.cpp abort the whole process instead of failing a load. */
 const REQUIRED = ['context_length', 'embedding_length', 'block_count', 'feed_forward_length', 'attention.head_count'];
 
+/** The context asked for when the caller names none: enough for agents' prompts, cheap on small machines. */
+export const DEFAULT_MAX_CONTEXT = 4096;
+/** Below this a context is too small to be useful, unless the model itself was trained on less. */
+export const MIN_CONTEXT = 512;
+
+const GPU_NAMES: Record<string, string> = { cuda: 'CUDA', vulkan: 'Vulkan', metal: 'Metal' };
+function gpuName(gpu: string | false): string {
+  return gpu ? (GPU_NAMES[gpu] ?? gpu) : 'no';
+}
+
+/**
+ * The one-line hardware summary of {@link InferenceEngine.probe}, e.g. "Vulkan GPU with 8.0 GiB
+ * VRAM; 8 cores and 32 GiB RAM" or "No GPU found (CUDA and Vulkan were tried): running on the
+ * CPU with 2 cores and 24 GiB RAM". `tried` lists the GPU types node-llama-cpp tried.
+ */
+export function hardwareNote(h: { gpu: string | false; vramBytes: number | null; unifiedMemory?: boolean; ramBytes: number; cores: number; gpuOff?: boolean; tried?: string[] }): string {
+  const cpu = `${h.cores} ${h.cores === 1 ? 'core' : 'cores'} and ${formatGiB(h.ramBytes)} RAM`;
+  if (h.gpu) {
+    const mem = h.vramBytes === null ? 'unknown VRAM' : h.unifiedMemory ? `${formatGiB(h.vramBytes)} of unified memory` : `${formatGiB(h.vramBytes)} VRAM`;
+    return `${gpuName(h.gpu)} GPU with ${mem}; ${cpu}`;
+  }
+  if (h.gpuOff) return `GPU use is turned off: running on the CPU with ${cpu}`;
+  const tried = (h.tried ?? []).map(gpuName);
+  const list = tried.length > 1 ? `${tried.slice(0, -1).join(', ')} and ${tried[tried.length - 1]} were tried` : tried.length ? `${tried[0]} was tried` : 'no GPU type is supported here';
+  return `No GPU found (${list}): running on the CPU with ${cpu}`;
+}
+
 /**
  * Threads for evaluation: on a tiny model every extra thread costs more in synchronisation
  * than it computes (measured ~600× slower at 4 threads than at 1 on a 2-core machine), so
@@ -52,17 +102,34 @@ export function chooseThreads(modelBytes: number, cores = os.availableParallelis
   return Math.max(1, Math.min(cores - 1, 16));
 }
 
+interface QueueItem {
+  priority: InferencePriority;
+  start: () => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
 /**
  * The local inference engine over node-llama-cpp: checks a GGUF's header before loading it,
- * loads it with a context sized to fit, and runs one generation at a time (a FIFO queue;
- * each can be cancelled), streaming tokens and reporting tokens/s.
+ * loads it with GPU layers and a context sized by node-llama-cpp to fit the hardware (falling
+ * back to the CPU when the GPU load fails), and runs one generation at a time, streaming tokens
+ * and reporting tokens/s.
+ *
+ * Waiting generations form a small queue: with `agentsFirst` (the default) the operator's own
+ * agents ('agent') go before any waiting market job ('market'); otherwise, and within one
+ * priority, it is first come first served. A generation that is already running is never
+ * interrupted, so an agent may still wait for one market job to finish. A waiting generation
+ * whose signal fires leaves the queue and rejects with TIMEOUT.
  */
 export class InferenceEngine {
+  /** Agents before market jobs among the waiting generations; false = strict FIFO. */
+  agentsFirst = true;
   private llama: Llama | null = null;
   private model: LlamaModel | null = null;
   private context: LlamaContext | null = null;
   private info: LoadedModel | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue: QueueItem[] = [];
+  private running = false;
 
   constructor(private readonly opts: { gpu?: 'auto' | false } = {}) {}
 
@@ -74,15 +141,22 @@ export class InferenceEngine {
     return this.llama;
   }
 
-  async probe(): Promise<HardwareInfo> {
+  async probe(): Promise<HardwareView> {
     const llama = await this.getLlama();
-    let vram: number | null = null;
-    if (llama.gpu) vram = (await llama.getVramState()).total;
-    return { gpu: llama.gpu, vramBytes: vram, ramBytes: os.totalmem(), cores: os.availableParallelism() };
+    const ramBytes = os.totalmem();
+    const cores = os.availableParallelism();
+    const vram = llama.gpu ? await llama.getVramState() : null;
+    let tried: string[] = [];
+    if (!llama.gpu && this.opts.gpu !== false) {
+      const { getLlamaGpuTypes } = await import('node-llama-cpp');
+      tried = (await getLlamaGpuTypes('allValid')).filter((g) => g !== false);
+    }
+    const note = hardwareNote({ gpu: llama.gpu, vramBytes: vram?.total ?? null, unifiedMemory: (vram?.unifiedSize ?? 0) > 0, ramBytes, cores, gpuOff: this.opts.gpu === false, tried });
+    return { gpu: llama.gpu, vramBytes: vram?.total ?? null, ramBytes, freeRamBytes: os.freemem(), cores, note };
   }
 
   /** Refuses files llama.cpp would crash on, with the reason. */
-  async inspect(modelPath: string): Promise<{ architecture: string }> {
+  async inspect(modelPath: string): Promise<{ architecture: string; trainContextSize: number }> {
     const { readGgufFileInfo } = await import('node-llama-cpp');
     let info;
     try {
@@ -96,40 +170,142 @@ export class InferenceEngine {
     const section = meta[arch] ?? {};
     const missing = REQUIRED.filter((key) => key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), section) === undefined);
     if (missing.length) throw new AppError('BAD_INPUT', `the GGUF lacks ${missing.map((m) => `${arch}.${m}`).join(', ')}; llama.cpp cannot load it`);
-    return { architecture: arch };
+    return { architecture: arch, trainContextSize: Number(section.context_length) };
   }
 
-  async load(modelPath: string, opts: { contextSize?: number; threads?: number } = {}): Promise<LoadedModel> {
-    const { architecture } = await this.inspect(modelPath);
+  /**
+   * Loads a model to fit this machine. node-llama-cpp does the fitting from the GGUF's own
+   * insights and the live VRAM/RAM state: `gpuLayers: {max?, fitContext}` offloads as many
+   * layers as fit (up to the cap) while leaving VRAM for the context we will create, and
+   * `contextSize: {min, max}` picks the largest context that fits (shrinking and retrying if the
+   * creation still fails). A failed GPU load is retried on the CPU, and the note says so.
+   */
+  async load(modelPath: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+    const { architecture, trainContextSize } = await this.inspect(modelPath);
     await this.unload();
     const llama = await this.getLlama();
     const sizeBytes = statSync(modelPath).size;
+    const threads = opts.threads ?? chooseThreads(sizeBytes);
+    const train = Number.isFinite(trainContextSize) && trainContextSize > 0 ? trainContextSize : DEFAULT_MAX_CONTEXT;
+    const maxContext = Math.max(1, Math.min(opts.contextSize ?? DEFAULT_MAX_CONTEXT, train));
+    const contextSize = { min: Math.min(MIN_CONTEXT, maxContext), max: maxContext };
+    const cap = opts.gpuLayers ?? null;
+    const tryGpu = llama.gpu !== false && cap !== 0;
+
+    const attempt = async (gpu: boolean): Promise<void> => {
+      this.model = await llama.loadModel({ modelPath, gpuLayers: gpu ? { ...(cap !== null ? { max: cap } : {}), fitContext: { contextSize: maxContext } } : 0 });
+      this.context = await this.model.createContext({ contextSize, threads });
+    };
+    let gpuFailure: string | null = null;
     try {
-      this.model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu ? 'auto' : 0 });
-      const threads = opts.threads ?? chooseThreads(sizeBytes);
-      this.context = await this.model.createContext({ contextSize: opts.contextSize ?? 2048, threads });
-      this.info = { path: modelPath, architecture, sizeBytes, contextSize: this.context.contextSize, threads, gpuLayers: this.model.gpuLayers };
-      return this.info;
+      try {
+        await attempt(tryGpu);
+      } catch (err) {
+        if (!tryGpu) throw err;
+        gpuFailure = (err as Error).message;
+        await this.unload();
+        await attempt(false);
+      }
     } catch (err) {
       await this.unload();
-      throw new AppError('BACKEND_ERROR', `could not load ${modelPath}: ${(err as Error).message}`);
+      const gpuPart = gpuFailure ? ` (the GPU load failed first: ${gpuFailure})` : '';
+      throw new AppError('BACKEND_ERROR', `could not load ${modelPath}: ${(err as Error).message}${gpuPart}`);
     }
+    const model = this.model as LlamaModel | null;
+    const context = this.context as LlamaContext | null;
+    if (!model || !context) throw new AppError('INTERNAL', 'the model vanished while loading');
+    const gpuLayers = model.gpuLayers;
+    const totalLayers = model.fileInsights.totalLayers;
+    let note: string;
+    if (gpuFailure) note = `GPU load failed (${gpuFailure}); fell back to the CPU`;
+    else if (!llama.gpu) note = this.opts.gpu === false ? 'CPU only: GPU use is turned off' : 'CPU only: no GPU found';
+    else if (cap === 0) note = 'CPU only: GPU layers capped at 0';
+    else if (gpuLayers === 0) note = `CPU only: not enough free VRAM on the ${gpuName(llama.gpu)} GPU`;
+    else note = `${gpuLayers} of ${totalLayers} layers on the ${gpuName(llama.gpu)} GPU${cap !== null && gpuLayers === cap && cap < totalLayers ? ` (capped at ${cap})` : ''}`;
+    this.info = { path: modelPath, architecture, sizeBytes, contextSize: context.contextSize, threads, gpuLayers, totalLayers, note };
+    return this.info;
   }
 
   loaded(): LoadedModel | null {
     return this.info;
   }
 
-  /** Queued behind any running generation; the signal cancels it whether queued or running. */
+  /** Whether a generation is running now. */
+  busy(): boolean {
+    return this.running;
+  }
+
+  /** Generations waiting for the engine, by priority (the running one is not counted). */
+  waiting(): { agent: number; market: number } {
+    let agent = 0;
+    for (const item of this.queue) if (item.priority === 'agent') agent++;
+    return { agent, market: this.queue.length - agent };
+  }
+
+  /** Queued behind any running generation (see the class comment); the signal cancels it whether queued or running. */
   generate(req: GenerateRequest): Promise<GenerateResult> {
-    const run = this.queue.then(() => this.run(req));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.enqueue(req.priority ?? 'agent', req.signal, () => this.run(req));
+  }
+
+  /**
+   * OpenAI-style chat on the loaded model, with the model's own chat template. With tools, the
+   * answer is constrained by a JSON grammar to `{content, tool_calls:[{name, arguments}]}`
+   * (arguments as a JSON string, as in the OpenAI API), so any GGUF model can call tools.
+   * Queued like {@link generate}.
+   */
+  chat(req: EngineChatRequest): Promise<ChatResponse> {
+    return this.enqueue(req.priority ?? 'agent', req.signal, () => this.runChat(req));
+  }
+
+  private enqueue<T>(priority: InferencePriority, signal: AbortSignal | undefined, job: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(cancelledBeforeStart());
+        return;
+      }
+      const item: QueueItem = {
+        priority,
+        signal,
+        start: () => {
+          this.running = true;
+          // A rejection or throw from the job settles this promise; the engine moves on either way.
+          void Promise.resolve()
+            .then(job)
+            .then(resolve, reject)
+            .finally(() => {
+              this.running = false;
+              this.pump();
+            });
+        },
+      };
+      if (signal) {
+        item.onAbort = () => {
+          const i = this.queue.indexOf(item);
+          if (i < 0) return; // already started: the generation itself stops on the signal
+          this.queue.splice(i, 1);
+          reject(cancelledBeforeStart());
+        };
+        signal.addEventListener('abort', item.onAbort, { once: true });
+      }
+      this.queue.push(item);
+      this.pump();
+    });
+  }
+
+  /** Starts the next waiting generation when the engine is free. A running one is never interrupted. */
+  private pump(): void {
+    if (this.running || !this.queue.length) return;
+    let i = this.agentsFirst ? this.queue.findIndex((q) => q.priority === 'agent') : 0;
+    if (i < 0) i = 0;
+    const [item] = this.queue.splice(i, 1);
+    if (!item) return;
+    if (item.signal && item.onAbort) item.signal.removeEventListener('abort', item.onAbort);
+    item.start();
   }
 
   private async run(req: GenerateRequest): Promise<GenerateResult> {
     if (!this.model || !this.context) throw new AppError('BACKEND_ERROR', 'no model is loaded');
-    if (req.signal?.aborted) throw new AppError('TIMEOUT', 'the generation was cancelled before it started');
+    if (req.signal?.aborted) throw cancelledBeforeStart();
     const { LlamaCompletion } = await import('node-llama-cpp');
     const sequence = this.context.getSequence();
     try {
@@ -167,20 +343,9 @@ export class InferenceEngine {
     }
   }
 
-  /**
-   * OpenAI-style chat on the loaded model, with the model's own chat template. With tools, the
-   * answer is constrained by a JSON grammar to `{content, tool_calls:[{name, arguments}]}`
-   * (arguments as a JSON string, as in the OpenAI API), so any GGUF model can call tools.
-   */
-  chat(req: ChatRequest & { maxTokens: number; onText?: (chunk: string) => void }): Promise<ChatResponse> {
-    const run = this.queue.then(() => this.runChat(req));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async runChat(req: ChatRequest & { maxTokens: number; onText?: (chunk: string) => void }): Promise<ChatResponse> {
+  private async runChat(req: EngineChatRequest): Promise<ChatResponse> {
     if (!this.model || !this.context || !this.info) throw new AppError('BACKEND_ERROR', 'no model is loaded');
-    if (req.signal?.aborted) throw new AppError('TIMEOUT', 'the generation was cancelled before it started');
+    if (req.signal?.aborted) throw cancelledBeforeStart();
     const { LlamaChat } = await import('node-llama-cpp');
     const tools = req.tools ?? [];
     const history = toHistory(req.messages, tools);
@@ -234,6 +399,10 @@ export class InferenceEngine {
     await this.llama?.dispose();
     this.llama = null;
   }
+}
+
+function cancelledBeforeStart(): AppError {
+  return new AppError('TIMEOUT', 'the generation was cancelled before it started');
 }
 
 /** OpenAI messages as a chat history; tool results become user turns the model can read. */

@@ -12,7 +12,9 @@ interface PendingInvoice { wallet_id: string; agent_id: string | null; payment_h
  */
 export class IncomingWatcher {
   private timer: NodeJS.Timeout | null = null;
+  private stopChanges: (() => void) | null = null;
   private busy = false;
+  private again = false;
   private readonly pending;
 
   constructor(
@@ -20,7 +22,7 @@ export class IncomingWatcher {
     private readonly wallets: WalletRegistry,
     private readonly payments: PaymentBook,
     private readonly events: EventBus,
-    private readonly opts: { pollMs: number; onAgentPayment: (agentId: string, paymentHash: string, amountSats: number) => void; log: (line: string) => void },
+    private readonly opts: { pollMs: number; changes?: ((onChange: () => void) => () => void) | undefined; onAgentPayment: (agentId: string, paymentHash: string, amountSats: number) => void; log: (line: string) => void },
   ) {
     // Invoices stay watched for a day after creation; devnet invoices expire in an hour by default.
     this.pending = db.prepare("SELECT wallet_id, agent_id, payment_hash, memo FROM payments WHERE direction = 'in' AND status = 'pending' AND created_at > ? LIMIT 500");
@@ -30,17 +32,30 @@ export class IncomingWatcher {
     if (this.timer) return;
     this.timer = setInterval(() => void this.checkNow(), this.opts.pollMs);
     this.timer.unref();
+    // A change to the wallet's store (another process paid) is checked at once; the poll stays as the safety net.
+    // The write that wakes us can land just before the writer's commit becomes visible (SQLite
+    // publishes it through shared memory, which raises no file event), so look again shortly after.
+    this.stopChanges = this.opts.changes?.(() => {
+      void this.checkNow();
+      for (const ms of [5, 20, 50]) setTimeout(() => void this.checkNow(), ms).unref();
+    }) ?? null;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopChanges?.();
+    this.stopChanges = null;
   }
 
   /** Checks every open invoice once; returns how many were newly settled. */
   async checkNow(): Promise<number> {
-    if (this.busy) return 0;
+    if (this.busy) {
+      this.again = true; // a change arrived mid-check: look once more right after
+      return 0;
+    }
     this.busy = true;
+    this.again = false;
     let settled = 0;
     try {
       const open = this.pending.all(Date.now() - 86_400_000) as PendingInvoice[];
@@ -60,6 +75,7 @@ export class IncomingWatcher {
     } finally {
       this.busy = false;
     }
+    if (this.again) void this.checkNow();
     return settled;
   }
 

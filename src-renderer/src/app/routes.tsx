@@ -12,6 +12,8 @@ const AgentDetailPage = lazy(() => import('../pages/agents/AgentDetailPage').the
 const BudgetsPage = lazy(() => import('../pages/budgets/BudgetsPage').then((m) => ({ default: m.BudgetsPage })));
 const WalletPage = lazy(() => import('../pages/wallet/WalletPage').then((m) => ({ default: m.WalletPage })));
 const ActivityPage = lazy(() => import('../pages/activity/ActivityPage').then((m) => ({ default: m.ActivityPage })));
+const ProviderPage = lazy(() => import('../pages/provider/ProviderPage').then((m) => ({ default: m.ProviderPage })));
+const EarningsPage = lazy(() => import('../pages/earnings/EarningsPage').then((m) => ({ default: m.EarningsPage })));
 const SettingsPage = lazy(() => import('../pages/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 
 function page(Component: LazyExoticComponent<ComponentType>) {
@@ -36,6 +38,8 @@ export const createRouter = () => createHashRouter([
           { path: 'budgets', element: page(BudgetsPage) },
           { path: 'wallet', element: page(WalletPage) },
           { path: 'activity', element: page(ActivityPage) },
+          { path: 'provider', element: page(ProviderPage) },
+          { path: 'earnings', element: page(EarningsPage) },
           { path: 'settings', element: page(SettingsPage) },
         ],
       },

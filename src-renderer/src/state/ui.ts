@@ -12,7 +12,12 @@ interface UiState {
   selectedApprovals: string[];
   toggleApproval: (id: string) => void;
   setSelectedApprovals: (ids: string[]) => void;
+  /** The Earnings page's period: the last 7, 30 or 90 local days. */
+  earningsDays: EarningsDays;
+  setEarningsDays: (d: EarningsDays) => void;
 }
+
+export type EarningsDays = 7 | 30 | 90;
 
 export const useUi = create<UiState>()(persist((set) => ({
   theme: 'system',
@@ -22,4 +27,6 @@ export const useUi = create<UiState>()(persist((set) => ({
   selectedApprovals: [],
   toggleApproval: (id) => set((s) => ({ selectedApprovals: s.selectedApprovals.includes(id) ? s.selectedApprovals.filter((x) => x !== id) : [...s.selectedApprovals, id] })),
   setSelectedApprovals: (ids) => set({ selectedApprovals: ids }),
+  earningsDays: 30,
+  setEarningsDays: (earningsDays) => set({ earningsDays }),
 }), { name: 'openagents-ui', partialize: (s) => ({ theme: s.theme }) }));

@@ -1,3 +1,4 @@
+import { mkdirSync, watch } from 'node:fs';
 import { AppError } from '../../errors.js';
 import type { InvoiceFacts } from '../../runtime/money-gate.js';
 import { DevnetWallet } from './devnet-wallet.js';
@@ -32,6 +33,31 @@ export class DevnetNetwork {
       throw new AppError('INVOICE_INVALID', `this is a ${inv.network} invoice; a devnet wallet pays only devnet (lnbcrt…) invoices`);
     }
     return inv;
+  }
+
+  /**
+   * Calls back (at most once per tick) whenever any process writes the shared ledger, so a
+   * payment made by another home is noticed at once instead of at the next poll.
+   */
+  watchChanges(onChange: () => void): () => void {
+    let queued = false;
+    let watcher;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      watcher = watch(this.dir, (_event, file) => {
+        if (queued || !file?.toString().startsWith('ledger.sqlite')) return;
+        queued = true;
+        setImmediate(() => {
+          queued = false;
+          onChange();
+        });
+      });
+    } catch {
+      return () => undefined; // the poll still finds every payment
+    }
+    watcher.on('error', () => watcher.close());
+    watcher.unref();
+    return () => watcher.close();
   }
 
   close(): void {

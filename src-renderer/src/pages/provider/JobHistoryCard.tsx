@@ -1,0 +1,106 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useRef } from 'react';
+import type { JobView } from '../../../../src-main/core/api/contract';
+import { useProc } from '../../api/hooks';
+import { shortKey } from '../../components/keys';
+import { Badge, Card, Empty, ErrorState, Loading, Sats, Time } from '../../components/ui';
+import { jobStatusTone, refundTone } from './format';
+
+const LIMIT = 1000;
+
+/** Every job request the provider saw, newest first; only the rows in view are in the DOM. */
+export function JobHistoryCard() {
+  const jobs = useProc('provider.jobs', { limit: LIMIT });
+  return (
+    <Card title="Job history">
+      {jobs.isPending ? <Loading what="the jobs" /> : null}
+      {jobs.isError ? <ErrorState error={jobs.error} retry={() => void jobs.refetch()} /> : null}
+      {jobs.data && jobs.data.length === 0 ? <Empty>No jobs yet. Requests from the market show up here once the provider is online.</Empty> : null}
+      {jobs.data && jobs.data.length > 0 ? <JobList jobs={jobs.data} /> : null}
+    </Card>
+  );
+}
+
+function JobList({ jobs }: { jobs: JobView[] }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: jobs.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 56,
+    overscan: 10,
+    getItemKey: (index) => jobs[index]?.id ?? index,
+  });
+  return (
+    <div>
+      <div className="provider-jobs-meta muted small" role="status">
+        {jobs.length.toLocaleString('en-US')} {jobs.length === 1 ? 'job' : 'jobs'}{jobs.length >= LIMIT ? ` (the newest ${LIMIT.toLocaleString('en-US')})` : ''}
+      </div>
+      <div className="provider-job-row provider-job-head" aria-hidden="true">
+        <span>Time</span>
+        <span>Requester</span>
+        <span>Status</span>
+        <span className="provider-num">Price</span>
+        <span className="provider-num">Tokens</span>
+        <span>Refund</span>
+        <span>Request</span>
+      </div>
+      <div ref={scrollRef} className="provider-jobs-scroller" data-testid="provider-jobs" role="list" aria-label="Jobs" tabIndex={0}>
+        <div className="provider-jobs-inner" style={{ height: virtualizer.getTotalSize() }}>
+          {virtualizer.getVirtualItems().map((v) => {
+            const job = jobs[v.index];
+            if (!job) return null;
+            return (
+              <div
+                key={v.key}
+                ref={virtualizer.measureElement}
+                data-index={v.index}
+                role="listitem"
+                aria-setsize={jobs.length}
+                aria-posinset={v.index + 1}
+                className="provider-job-row"
+                style={{ transform: `translateY(${v.start}px)` }}
+                data-testid="provider-job-row"
+              >
+                <JobRow job={job} />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function JobRow({ job }: { job: JobView }) {
+  return (
+    <>
+      <span className="small"><Time ms={job.createdAt} /></span>
+      <span className="mono" title={job.customer}>{shortKey(job.customer)}</span>
+      <span>
+        <Badge tone={jobStatusTone(job.status)}>{job.status.replace(/_/g, ' ')}</Badge>
+        {job.encrypted ? <span className="provider-block" title="The request was encrypted to this provider"><Badge tone="info">encrypted</Badge></span> : null}
+      </span>
+      <span className="provider-num">
+        <Sats value={job.priceSats} />
+        {job.paidAt ? <span className="muted small provider-block">paid</span> : null}
+      </span>
+      <span className="provider-num">
+        {job.outputTokens === null ? <span className="muted">—</span> : job.outputTokens.toLocaleString('en-US')}
+        <span className="muted small provider-block">of {job.maxTokens.toLocaleString('en-US')}</span>
+      </span>
+      <span>
+        {job.refund ? (
+          <span title={job.refund.detail ?? undefined}>
+            <Badge tone={refundTone(job.refund.status)}>{job.refund.status}</Badge> <Sats value={job.refund.sats} />
+            {job.refund.detail ? <span className="muted small provider-block">{job.refund.detail}</span> : null}
+          </span>
+        ) : <span className="muted">—</span>}
+      </span>
+      <span className="provider-job-request">
+        {job.promptPreview ? <span>{job.promptPreview}</span> : <span className="muted">{job.encrypted ? 'encrypted' : '—'}</span>}
+        {job.model ? <span className="muted small provider-block">{job.model}</span> : null}
+        {job.error ? <span className="provider-job-error provider-block">{job.error}</span> : null}
+      </span>
+    </>
+  );
+}
