@@ -9,7 +9,8 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       externalizeDeps: true,
-      lib: { entry: resolve(__dirname, 'src-main/electron/main.ts') },
+      // The inference process is a second entry, forked by the core (engine-client.ts).
+      lib: { entry: { main: resolve(__dirname, 'src-main/electron/main.ts'), 'engine-host': resolve(__dirname, 'src-main/core/inference/engine-host.ts') } },
     },
   },
   preload: {

@@ -174,7 +174,7 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
     await expect.poll(() => page.getByTestId('provider-state').innerText(), { timeout: 60_000 }).toBe('Online');
     expect(await onlineSwitch.getAttribute('aria-checked')).toBe('true');
     await expect.poll(() => page.getByTestId('provider-pill').innerText()).toBe('Online');
-    for (const check of ['model', 'wallet', 'relays']) expect(await page.getByTestId(`provider-check-${check}`).innerText()).toContain('✓');
+    for (const check of ['model', 'wallet', 'relays']) await expect.poll(() => page.getByTestId(`provider-check-${check}`).innerText()).toContain('✓');
 
     // Another home on the same devnet buys a job through the embedded relay; the page shows it without a reload.
     const provider = await cliJson<ProviderStatusView>(t, ['provider', 'status']);

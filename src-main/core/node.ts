@@ -27,7 +27,7 @@ import { Runtime, type RecoveryReport } from './runtime/runtime.js';
 import { IncomingWatcher } from './wallet/incoming-watcher.js';
 import { publicKeyHex } from './identity/keys.js';
 import { NostrService } from './nostr/service.js';
-import { InferenceEngine } from './inference/engine.js';
+import { EngineClient } from './inference/engine-client.js';
 import { ModelStore } from './inference/models.js';
 import { LocalBackend } from './inference/local-backend.js';
 import { LocalOpenAiServer } from './inference/openai-server.js';
@@ -91,7 +91,8 @@ export class OpenAgentsNode {
   readonly incoming: IncomingWatcher;
   readonly nostr: NostrService;
   /** node-llama-cpp is loaded only when a model is inspected or run. */
-  readonly inference = new InferenceEngine();
+  /** The local inference engine, in its own process (a native crash cannot take this one down). */
+  readonly inference: EngineClient;
   readonly models: ModelStore;
   private localApi: LocalOpenAiServer | null = null;
   readonly provider: ProviderService;
@@ -101,6 +102,7 @@ export class OpenAgentsNode {
 
   constructor(readonly options: NodeOptions) {
     const log = options.log ?? (() => undefined);
+    this.inference = new EngineClient({ log });
     mkdirSync(options.home, { recursive: true, mode: 0o700 });
     this.db = openDatabase(path.join(options.home, 'openagents.sqlite'));
     this.models = new ModelStore(this.db, path.join(options.home, 'models'), (file) => this.inference.inspect(file));
@@ -162,6 +164,7 @@ export class OpenAgentsNode {
     this.provider = new ProviderService(this.db, this.nostr, this.inference, this.models, this.wallets, this.payments, this.events,
       { pubkey: () => this.identity.requireInitialized().pubkey, secretKey: () => this.signer(null).secretKey },
       options.machineSignals ?? headlessSignals(), log, { governorMs: options.governorMs });
+    this.inference.onCrash = (reason) => this.provider.engineStopped(reason);
     this.incoming = new IncomingWatcher(this.db, this.wallets, this.payments, this.events, {
       // Open invoices are few, so checking them often is cheap; a provider waits on it.
       pollMs: options.incomingPollMs ?? 100,

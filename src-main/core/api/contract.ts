@@ -533,7 +533,7 @@ export interface CoreEvents {
   'payment.received': { owner: string; amountSats: number; paymentHash: string };
   'agent.spawned': { agentId: string; name: string };
   'model.download': { url: string; receivedBytes: number; totalBytes: number | null; resumed: boolean };
-  'provider.state': { state: ProviderState; reasons: string[] };
+  'provider.state': { state: ProviderState; reasons: string[]; checks: ProviderCheck[] };
   /** A job changed status (requested, paid, done, failed, refunded…). */
   'provider.job': { id: string; status: string; customer: string; priceSats: number };
   /** Text the engine produced for a job since the last event (at most every 100 ms). */

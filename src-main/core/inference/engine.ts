@@ -47,7 +47,8 @@ export interface GenerateRequest {
   /** Constrain the output to JSON matching this schema. */
   jsonSchema?: Record<string, unknown>;
   signal?: AbortSignal;
-  onToken?: (text: string) => void;
+  /** Text as it is produced; `chunks` > 1 when several chunks arrive together (from the inference process). */
+  onToken?: (text: string, chunks?: number) => void;
   /** Default 'agent'. */
   priority?: InferencePriority;
 }
@@ -268,13 +269,20 @@ export class InferenceEngine {
         signal,
         start: () => {
           this.running = true;
-          // A rejection or throw from the job settles this promise; the engine moves on either way.
+          // A rejection or throw from the job settles this promise; the engine moves on either way,
+          // and is already free (or on the next job) when the caller sees the outcome.
+          const done = (): void => {
+            this.running = false;
+            this.pump();
+          };
           void Promise.resolve()
             .then(job)
-            .then(resolve, reject)
-            .finally(() => {
-              this.running = false;
-              this.pump();
+            .then((v) => {
+              done();
+              resolve(v);
+            }, (err: unknown) => {
+              done();
+              reject(err as Error);
             });
         },
       };

@@ -1,5 +1,5 @@
 import type { ChatBackend, ChatRequest, ChatResponse } from '../compute/backend.js';
-import type { InferenceEngine } from './engine.js';
+import type { LocalEngine } from './engine-client.js';
 import type { ModelStore } from './models.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ModelStore } from './models.js';
  * model is loaded on first use (and swapped if another backend's model was loaded).
  */
 export class LocalBackend implements ChatBackend {
-  constructor(readonly name: string, readonly model: string, private readonly engine: InferenceEngine, private readonly models: ModelStore) {}
+  constructor(readonly name: string, readonly model: string, private readonly engine: LocalEngine, private readonly models: ModelStore) {}
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
     const entry = this.models.require(this.model);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { toAppError } from '../errors.js';
 import type { ChatMessage, ToolDefinition } from '../compute/backend.js';
-import type { InferenceEngine } from './engine.js';
+import type { LocalEngine } from './engine-client.js';
 import type { ModelStore } from './models.js';
 
 const ChatBody = z.object({
@@ -36,7 +36,7 @@ export class LocalOpenAiServer {
   private server: http.Server | null = null;
   private port = 0;
 
-  constructor(private readonly engine: InferenceEngine, private readonly models: ModelStore, private readonly apiKey: string) {}
+  constructor(private readonly engine: LocalEngine, private readonly models: ModelStore, private readonly apiKey: string) {}
 
   static newKey(): string {
     return `oa-local-${randomBytes(24).toString('hex')}`;

@@ -4,7 +4,7 @@ import type { LiveJobView, ProviderCheck, ProviderSettingsPatch, ProviderState }
 import type { Db } from '../store/db.js';
 import { AppError, toAppError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { InferenceEngine } from '../inference/engine.js';
+import type { LocalEngine } from '../inference/engine-client.js';
 import type { ModelStore } from '../inference/models.js';
 import { Kind } from '../nostr/kinds.js';
 import type { NostrService } from '../nostr/service.js';
@@ -68,7 +68,7 @@ export class ProviderService {
   constructor(
     private readonly db: Db,
     private readonly nostr: NostrService,
-    private readonly engine: InferenceEngine,
+    private readonly engine: LocalEngine,
     private readonly models: ModelStore,
     private readonly wallets: WalletRegistry,
     private readonly payments: PaymentBook,
@@ -148,6 +148,13 @@ export class ProviderService {
     this.lastLoadAttempt = Date.now();
     const info = await this.engine.load(entry.path, { threads: s.threads, gpuLayers: s.gpuLayers });
     return `${s.model} loaded (${info.note})`;
+  }
+
+  /** The inference process died: degrade now and reload the model at once. */
+  engineStopped(reason: string): void {
+    this.lastError = reason;
+    this.lastLoadAttempt = 0;
+    this.evaluate();
   }
 
   async goOffline(): Promise<void> {
@@ -249,7 +256,7 @@ export class ProviderService {
     if (!changed) return;
     if (this.intent && wasOnline !== (state === 'online') && (state === 'online' || state === 'paused' || wasOnline)) this.announce(state === 'online');
     this.log(`provider ${state}${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
-    this.events.emit('provider.state', { state, reasons });
+    this.events.emit('provider.state', { state, reasons, checks: this.checks });
   }
 
   /** NIP-89 handler announcement; without `k` tags while not taking jobs (presence). */
@@ -406,16 +413,16 @@ export class ProviderService {
         maxTokens: job.max_tokens,
         priority: 'market',
         signal: abort.signal,
-        onToken: (text) => {
+        onToken: (text, chunks = 1) => {
           if (live.view.status === 'queued') {
             live.view.status = 'processing';
             live.view.startedAt = Date.now();
             this.db.prepare("UPDATE jobs SET status = 'processing', started_at = ? WHERE id = ? AND status = 'queued'").run(live.view.startedAt, job.id);
           }
           live.view.text += text;
-          live.view.tokens += 1;
+          live.view.tokens += chunks;
           live.pending += text;
-          live.pendingTokens += 1;
+          live.pendingTokens += chunks;
         },
       });
       if (abort.signal.aborted || r.stopReason === 'abort') throw abort.signal.reason instanceof Error ? abort.signal.reason : new AppError('TIMEOUT', 'cancelled');

@@ -28,7 +28,7 @@ function ProviderPill() {
   const status = useProc('provider.status', {}, { enabled: identity.data?.initialized === true });
   const qc = useQueryClient();
   useCoreEvent('provider.state', (d) => {
-    qc.setQueryData<ProviderStatusView>(['provider.status', {}], (old) => (old ? { ...old, state: d.state, reasons: d.reasons } : old));
+    qc.setQueryData<ProviderStatusView>(['provider.status', {}], (old) => (old ? { ...old, state: d.state, reasons: d.reasons, checks: d.checks } : old));
   });
   if (!status.data) return null;
   const { state, reasons } = status.data;

@@ -1,9 +1,8 @@
-import { useRef } from 'react';
 import { Link } from 'react-router';
-import { useVirtualizer } from '@tanstack/react-virtual';
 import type { ActivityItem } from '../../../../src-main/core/api/contract';
 import { useProc, useProcMutation } from '../../api/hooks';
 import { Badge, Card, Empty, ErrorState, FormError, Loading, Page, Sats, Time } from '../../components/ui';
+import { VirtualList } from '../../components/VirtualList';
 import { useUi } from '../../state/ui';
 import './activity.css';
 
@@ -124,55 +123,37 @@ function ActivityList() {
           ? <span className="activity-verified">✓ all verified</span>
           : <span className="activity-unverified">✗ {unverified.toLocaleString('en-US')} do not verify</span>}
       </div>
-      <VirtualList items={items} />
+      <ActivityTable items={items} />
     </>
   );
 }
 
 /** Thousands of receipts: only the rows in view are in the DOM. */
-function VirtualList({ items }: { items: ActivityItem[] }) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: items.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => 52,
-    overscan: 12,
-    getItemKey: (index) => items[index]?.id ?? index,
-  });
+function ActivityTable({ items }: { items: ActivityItem[] }) {
   return (
-    <div>
-      <div className="activity-row activity-head" aria-hidden="true">
-        <span>Receipt</span>
-        <span>Kind</span>
-        <span className="activity-col-agent">Agent</span>
-        <span>Summary</span>
-        <span className="activity-amount">Amount</span>
-        <span className="activity-col-time">Time</span>
-      </div>
-      <div ref={scrollRef} className="activity-scroller" data-testid="activity-list" role="list" aria-label="Audited actions" tabIndex={0}>
-        <div className="activity-inner" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((v) => {
-            const item = items[v.index];
-            if (!item) return null;
-            return (
-              <div
-                key={v.key}
-                ref={virtualizer.measureElement}
-                data-index={v.index}
-                role="listitem"
-                aria-setsize={items.length}
-                aria-posinset={v.index + 1}
-                className={`activity-row${item.verified ? '' : ' activity-invalid'}`}
-                style={{ transform: `translateY(${v.start}px)` }}
-                data-testid="activity-row"
-              >
-                <ActivityRow item={item} />
-              </div>
-            );
-          })}
-        </div>
-      </div>
-    </div>
+    <VirtualList
+      items={items}
+      getKey={(item) => item.id}
+      estimateSize={52}
+      overscan={12}
+      rowClassName="activity-row"
+      rowExtraClassName={(item) => (item.verified ? '' : 'activity-invalid')}
+      scrollerClassName="activity-scroller"
+      head={(
+        <>
+          <span>Receipt</span>
+          <span>Kind</span>
+          <span className="activity-col-agent">Agent</span>
+          <span>Summary</span>
+          <span className="num">Amount</span>
+          <span className="activity-col-time">Time</span>
+        </>
+      )}
+      label="Audited actions"
+      testId="activity-list"
+      rowTestId="activity-row"
+      renderRow={(item) => <ActivityRow item={item} />}
+    />
   );
 }
 
@@ -194,7 +175,7 @@ function ActivityRow({ item }: { item: ActivityItem }) {
           <> · <Link to={`/agents/${item.agentId}?tick=${encodeURIComponent(item.tickId)}`} data-testid="activity-tick-link">view tick</Link></>
         ) : null}
       </span>
-      <span className="activity-amount">{item.amountSats === null ? <span className="muted">—</span> : <Sats value={item.amountSats} />}</span>
+      <span className="num">{item.amountSats === null ? <span className="muted">—</span> : <Sats value={item.amountSats} />}</span>
       <span className="activity-col-time small"><Time ms={item.createdAt} /></span>
     </>
   );

@@ -75,7 +75,7 @@ export function LimitsForm({ agent, onDone }: { agent: { id: string; name: strin
               data-testid={`budget-${key}`}
               autoFocus={index === 0}
             />
-            <span id={`${id}-hint`} className={err ? 'budgets-field-error' : 'muted small'}>{err ?? hint}</span>
+            <span id={`${id}-hint`} className={err ? 'field-error' : 'muted small'}>{err ?? hint}</span>
           </label>
         );
       })}

@@ -125,8 +125,8 @@ function BreakdownCard({ title, buckets, total, column, testId, keyLabel, keyTit
             <thead>
               <tr>
                 <th scope="col">{column}</th>
-                <th scope="col" className="earnings-num">Jobs</th>
-                <th scope="col" className="earnings-num">Earned</th>
+                <th scope="col" className="num">Jobs</th>
+                <th scope="col" className="num">Earned</th>
                 <th scope="col">Share</th>
               </tr>
             </thead>
@@ -136,8 +136,8 @@ function BreakdownCard({ title, buckets, total, column, testId, keyLabel, keyTit
                 return (
                   <tr key={b.key}>
                     <td className={keyLabel ? 'mono' : undefined} title={keyTitle?.(b.key)}>{keyLabel ? keyLabel(b.key) : b.key || <span className="muted">unknown</span>}</td>
-                    <td className="earnings-num">{b.jobs.toLocaleString('en-US')}</td>
-                    <td className="earnings-num"><Sats value={b.sats} /></td>
+                    <td className="num">{b.jobs.toLocaleString('en-US')}</td>
+                    <td className="num"><Sats value={b.sats} /></td>
                     <td>
                       <div className="earnings-share">
                         <div className="earnings-bar" role="progressbar" aria-label={`${keyLabel ? keyLabel(b.key) : b.key}: share of the earnings`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={`${pct}%`}>

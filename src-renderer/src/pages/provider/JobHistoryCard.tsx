@@ -1,9 +1,8 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
 import type { JobView } from '../../../../src-main/core/api/contract';
 import { useProc } from '../../api/hooks';
 import { shortKey } from '../../components/keys';
 import { Badge, Card, Empty, ErrorState, Loading, Sats, Time } from '../../components/ui';
+import { VirtualList } from '../../components/VirtualList';
 import { jobStatusTone, refundTone } from './format';
 
 const LIMIT = 1000;
@@ -22,51 +21,34 @@ export function JobHistoryCard() {
 }
 
 function JobList({ jobs }: { jobs: JobView[] }) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: jobs.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => 56,
-    overscan: 10,
-    getItemKey: (index) => jobs[index]?.id ?? index,
-  });
   return (
     <div>
       <div className="provider-jobs-meta muted small" role="status">
         {jobs.length.toLocaleString('en-US')} {jobs.length === 1 ? 'job' : 'jobs'}{jobs.length >= LIMIT ? ` (the newest ${LIMIT.toLocaleString('en-US')})` : ''}
       </div>
-      <div className="provider-job-row provider-job-head" aria-hidden="true">
-        <span>Time</span>
-        <span>Requester</span>
-        <span>Status</span>
-        <span className="provider-num">Price</span>
-        <span className="provider-num">Tokens</span>
-        <span>Refund</span>
-        <span>Request</span>
-      </div>
-      <div ref={scrollRef} className="provider-jobs-scroller" data-testid="provider-jobs" role="list" aria-label="Jobs" tabIndex={0}>
-        <div className="provider-jobs-inner" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((v) => {
-            const job = jobs[v.index];
-            if (!job) return null;
-            return (
-              <div
-                key={v.key}
-                ref={virtualizer.measureElement}
-                data-index={v.index}
-                role="listitem"
-                aria-setsize={jobs.length}
-                aria-posinset={v.index + 1}
-                className="provider-job-row"
-                style={{ transform: `translateY(${v.start}px)` }}
-                data-testid="provider-job-row"
-              >
-                <JobRow job={job} />
-              </div>
-            );
-          })}
-        </div>
-      </div>
+      <VirtualList
+        items={jobs}
+        getKey={(job) => job.id}
+        estimateSize={56}
+        overscan={10}
+        rowClassName="provider-job-row"
+        scrollerClassName="provider-jobs-scroller"
+        head={(
+          <>
+            <span>Time</span>
+            <span>Requester</span>
+            <span>Status</span>
+            <span className="num">Price</span>
+            <span className="num">Tokens</span>
+            <span>Refund</span>
+            <span>Request</span>
+          </>
+        )}
+        label="Jobs"
+        testId="provider-jobs"
+        rowTestId="provider-job-row"
+        renderRow={(job) => <JobRow job={job} />}
+      />
     </div>
   );
 }
@@ -80,11 +62,11 @@ function JobRow({ job }: { job: JobView }) {
         <Badge tone={jobStatusTone(job.status)}>{job.status.replace(/_/g, ' ')}</Badge>
         {job.encrypted ? <span className="provider-block" title="The request was encrypted to this provider"><Badge tone="info">encrypted</Badge></span> : null}
       </span>
-      <span className="provider-num">
+      <span className="num">
         <Sats value={job.priceSats} />
         {job.paidAt ? <span className="muted small provider-block">paid</span> : null}
       </span>
-      <span className="provider-num">
+      <span className="num">
         {job.outputTokens === null ? <span className="muted">—</span> : job.outputTokens.toLocaleString('en-US')}
         <span className="muted small provider-block">of {job.maxTokens.toLocaleString('en-US')}</span>
       </span>

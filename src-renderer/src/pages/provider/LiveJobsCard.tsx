@@ -64,7 +64,7 @@ function LiveJob({ job, text, tokens }: { job: LiveJobView; text: string; tokens
         {job.startedAt ? <span className="muted small">started <Time ms={job.startedAt} /></span> : null}
         <span className="provider-live-actions">
           {confirming ? (
-            <span className="provider-confirm" role="group" aria-label="Confirm cancelling the job">
+            <span className="confirm" role="group" aria-label="Confirm cancelling the job">
               <span className="small">Cancel this job? A paid job is refunded when the requester can be paid.</span>
               <button type="button" className="danger" onClick={() => cancel.mutate({ id: job.id })} disabled={cancel.isPending} data-testid="provider-cancel-confirm">
                 {cancel.isPending ? 'Cancelling…' : 'Yes, cancel'}

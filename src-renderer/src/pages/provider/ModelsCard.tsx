@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CoreEvents, ModelView, RecommendedModelView } from '../../../../src-main/core/api/contract';
 import { useCoreEvent, useProc, useProcMutation } from '../../api/hooks';
+import { InputField } from '../../components/Field';
 import { Badge, Card, Empty, ErrorState, FormError, Loading, Time } from '../../components/ui';
 import { formatBytes } from './format';
 
@@ -41,7 +42,7 @@ function InstalledModels({ current }: { current: string | null }) {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Architecture</th>
-            <th scope="col" className="provider-num">Size</th>
+            <th scope="col" className="num">Size</th>
             <th scope="col">Source</th>
             <th scope="col">Added</th>
             <th scope="col">Actions</th>
@@ -67,18 +68,18 @@ function ModelRow({ model: m, chosen }: { model: ModelView; chosen: boolean }) {
         <div className="muted small mono" title={m.path}>{m.path}</div>
       </td>
       <td>{m.architecture}</td>
-      <td className="provider-num">{formatBytes(m.sizeBytes)}</td>
+      <td className="num">{formatBytes(m.sizeBytes)}</td>
       <td title={m.source}>{m.owned ? 'downloaded' : 'imported'}</td>
       <td className="small"><Time ms={m.addedAt} /></td>
       <td>
-        <div className="provider-actions">
+        <div className="actions">
           {chosen ? null : (
             <button type="button" className="primary" onClick={() => choose.mutate({ model: m.name })} disabled={choose.isPending} data-testid="provider-model-use">
               {choose.isPending ? 'Choosing…' : 'Use for jobs'}
             </button>
           )}
           {confirming ? (
-            <span className="provider-confirm" role="group" aria-label={`Confirm removing ${m.name}`}>
+            <span className="confirm" role="group" aria-label={`Confirm removing ${m.name}`}>
               <span className="small">Remove {m.name}?{m.owned ? ' The file is deleted.' : ' The file stays where it is.'}</span>
               <button type="button" className="danger" onClick={() => remove.mutate({ name: m.name })} disabled={remove.isPending}>
                 {remove.isPending ? 'Removing…' : 'Yes, remove'}
@@ -113,35 +114,14 @@ function ImportForm() {
   return (
     <form className="form" onSubmit={submit} noValidate aria-labelledby="provider-import-title">
       <h3 id="provider-import-title" className="provider-subtitle">Import by path</h3>
-      <label className="field" htmlFor="provider-import-path">
-        File path
-        <input
-          id="provider-import-path"
-          data-testid="provider-import-path"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="/home/me/models/model.gguf"
-          value={path}
-          onChange={(e) => setPath(e.target.value)}
-          aria-invalid={errors.path ? true : undefined}
-          aria-describedby="provider-import-path-hint"
-        />
-        <span id="provider-import-path-hint" className={errors.path ? 'provider-field-error' : 'muted small'}>{errors.path ?? 'The file is checked and used where it is, not copied.'}</span>
-      </label>
-      <label className="field" htmlFor="provider-import-name">
-        Name (optional)
-        <input
-          id="provider-import-name"
-          data-testid="provider-import-name"
-          autoComplete="off"
-          spellCheck={false}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          aria-invalid={errors.name ? true : undefined}
-          aria-describedby="provider-import-name-hint"
-        />
-        <span id="provider-import-name-hint" className={errors.name ? 'provider-field-error' : 'muted small'}>{errors.name ?? 'Default: the file name.'}</span>
-      </label>
+      <InputField
+        id="provider-import-path" data-testid="provider-import-path" label="File path" hint="The file is checked and used where it is, not copied." error={errors.path}
+        autoComplete="off" spellCheck={false} placeholder="/home/me/models/model.gguf" value={path} onChange={setPath}
+      />
+      <InputField
+        id="provider-import-name" data-testid="provider-import-name" label="Name (optional)" hint="Default: the file name." error={errors.name}
+        autoComplete="off" spellCheck={false} value={name} onChange={setName}
+      />
       <FormError error={importModel.error} />
       <div className="row">
         <button type="submit" className="primary" disabled={importModel.isPending} data-testid="provider-import-submit">{importModel.isPending ? 'Importing…' : 'Import model'}</button>
@@ -173,49 +153,18 @@ function DownloadForm({ downloads }: { downloads: Downloads }) {
   return (
     <form className="form" onSubmit={submit} noValidate aria-labelledby="provider-download-title">
       <h3 id="provider-download-title" className="provider-subtitle">Download by URL</h3>
-      <label className="field" htmlFor="provider-download-url">
-        URL
-        <input
-          id="provider-download-url"
-          data-testid="provider-download-url"
-          type="url"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="https://huggingface.co/…/model.gguf"
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-          aria-invalid={errors.url ? true : undefined}
-          aria-describedby={errors.url ? 'provider-download-url-hint' : undefined}
-        />
-        {errors.url ? <span id="provider-download-url-hint" className="provider-field-error">{errors.url}</span> : null}
-      </label>
-      <label className="field" htmlFor="provider-download-sha">
-        SHA-256 (optional)
-        <input
-          id="provider-download-sha"
-          className="mono"
-          autoComplete="off"
-          spellCheck={false}
-          value={sha256}
-          onChange={(e) => setSha256(e.target.value)}
-          aria-invalid={errors.sha256 ? true : undefined}
-          aria-describedby="provider-download-sha-hint"
-        />
-        <span id="provider-download-sha-hint" className={errors.sha256 ? 'provider-field-error' : 'muted small'}>{errors.sha256 ?? 'The file is refused unless it matches.'}</span>
-      </label>
-      <label className="field" htmlFor="provider-download-name">
-        Name (optional)
-        <input
-          id="provider-download-name"
-          autoComplete="off"
-          spellCheck={false}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          aria-invalid={errors.name ? true : undefined}
-          aria-describedby={errors.name ? 'provider-download-name-hint' : undefined}
-        />
-        {errors.name ? <span id="provider-download-name-hint" className="provider-field-error">{errors.name}</span> : null}
-      </label>
+      <InputField
+        id="provider-download-url" data-testid="provider-download-url" label="URL" error={errors.url}
+        type="url" autoComplete="off" spellCheck={false} placeholder="https://huggingface.co/…/model.gguf" value={url} onChange={setUrl}
+      />
+      <InputField
+        id="provider-download-sha" label="SHA-256 (optional)" hint="The file is refused unless it matches." error={errors.sha256}
+        className="mono" autoComplete="off" spellCheck={false} value={sha256} onChange={setSha256}
+      />
+      <InputField
+        id="provider-download-name" label="Name (optional)" error={errors.name}
+        autoComplete="off" spellCheck={false} value={name} onChange={setName}
+      />
       <FormError error={pull.error} />
       <div className="row">
         <button type="submit" className="primary" disabled={pull.isPending} data-testid="provider-download-submit">{pull.isPending ? 'Downloading…' : 'Download model'}</button>

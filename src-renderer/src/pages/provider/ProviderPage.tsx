@@ -1,7 +1,7 @@
-import { useRef, useState } from 'react';
 import { Link } from 'react-router';
 import type { ProviderCheck, ProviderStatusView } from '../../../../src-main/core/api/contract';
 import { useProc, useProcMutation } from '../../api/hooks';
+import { CopyButton, useCopy } from '../../components/copy';
 import { ProviderStateBadge } from '../../components/provider';
 import { Badge, Card, ErrorState, FormError, Loading, Page, Sats } from '../../components/ui';
 import { formatBytes, fullJobPrice } from './format';
@@ -117,7 +117,7 @@ function ThisProviderCard({ status }: { status: ProviderStatusView }) {
   const connected = status.relays.filter((r) => r.connected).length;
   return (
     <Card title="This provider">
-      <dl className="provider-facts">
+      <dl className="facts provider-facts">
         <dt>Public key</dt>
         <dd><CopyText text={status.npub} label="npub" testId="provider-npub" /></dd>
         <dt>Model</dt>
@@ -150,36 +150,13 @@ function ThisProviderCard({ status }: { status: ProviderStatusView }) {
   );
 }
 
-/** Copies to the clipboard; without clipboard access the text is left selected for Ctrl+C. */
 function CopyText({ text, label, testId }: { text: string; label: string; testId: string }) {
-  const ref = useRef<HTMLElement>(null);
-  const [copy, setCopy] = useState<'copied' | 'failed' | null>(null);
-  const select = (): void => {
-    const el = ref.current;
-    const sel = window.getSelection();
-    if (!el || !sel) return;
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    sel.removeAllRanges();
-    sel.addRange(range);
-  };
-  const doCopy = (): void => {
-    const clip = window.navigator.clipboard as Clipboard | undefined;
-    if (!clip) {
-      select();
-      setCopy('failed');
-      return;
-    }
-    clip.writeText(text).then(() => setCopy('copied'), () => { select(); setCopy('failed'); });
-  };
+  const copy = useCopy(text);
   return (
     <div>
-      <code ref={ref} className="mono" data-testid={testId}>{text}</code>
+      <code ref={copy.ref} className="mono" data-testid={testId}>{text}</code>
       <div className="row">
-        <button type="button" onClick={doCopy} data-testid={`${testId}-copy`}>Copy {label}</button>
-        <span role="status" aria-live="polite" className={copy === 'failed' ? 'error small' : 'ok small'}>
-          {copy === 'copied' ? 'Copied.' : copy === 'failed' ? `No clipboard access: the ${label} is selected, press Ctrl+C (⌘C).` : ''}
-        </span>
+        <CopyButton copy={copy} label={label} testId={`${testId}-copy`} />
       </div>
     </div>
   );
@@ -195,7 +172,7 @@ function EngineCard({ engine }: { engine: ProviderStatusView['engine'] }) {
         <div>
           <h3 className="provider-subtitle">Hardware</h3>
           {hw ? (
-            <dl className="provider-facts" data-testid="provider-hardware">
+            <dl className="facts provider-facts" data-testid="provider-hardware">
               <dt>GPU</dt>
               <dd>{hw.gpu === false ? <span className="muted">none (CPU only)</span> : hw.gpu}{hw.vramBytes !== null ? <span className="muted"> · {formatBytes(hw.vramBytes)} VRAM</span> : null}</dd>
               <dt>Memory</dt>
@@ -208,7 +185,7 @@ function EngineCard({ engine }: { engine: ProviderStatusView['engine'] }) {
         <div>
           <h3 className="provider-subtitle">Loaded model</h3>
           {engine.loaded ? (
-            <dl className="provider-facts" data-testid="provider-loaded">
+            <dl className="facts provider-facts" data-testid="provider-loaded">
               <dt>Model</dt>
               <dd>{engine.loaded.model}</dd>
               <dt>Context</dt>

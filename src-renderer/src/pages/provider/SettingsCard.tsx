@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { ProviderSettingsView } from '../../../../src-main/core/api/contract';
 import { useProcMutation } from '../../api/hooks';
+import { InputField, TextAreaField } from '../../components/Field';
 import { Card, FormError, Sats } from '../../components/ui';
 import { fullJobPrice } from './format';
 import {
@@ -41,39 +42,14 @@ function SettingsFormView({ initial }: { initial: ProviderSettingsView }) {
     save.mutate(patch, { onSuccess: () => setSaved(true) });
   };
 
-  const numberInput = (key: NumberField) => {
-    const spec = NUMBER_FIELDS[key];
-    return (
-      <TextField
-        key={key}
-        id={key}
-        label={spec.label}
-        hint={spec.hint}
-        error={errors[key]}
-        value={form.numbers[key]}
-        onChange={(v) => edit({ numbers: { ...form.numbers, [key]: v } })}
-        numeric
-      />
-    );
-  };
-  const autoInput = (key: AutoField) => {
-    const spec = AUTO_FIELDS[key];
-    return (
-      <TextField
-        key={key}
-        id={key}
-        label={spec.label}
-        hint={spec.hint}
-        error={errors[key]}
-        value={form.auto[key]}
-        placeholder="auto"
-        onChange={(v) => edit({ auto: { ...form.auto, [key]: v } })}
-        numeric
-      />
-    );
-  };
+  const numberInput = (key: NumberField) => (
+    <SettingInput key={key} name={key} label={NUMBER_FIELDS[key].label} hint={NUMBER_FIELDS[key].hint} error={errors[key]} numeric value={form.numbers[key]} onChange={(v) => edit({ numbers: { ...form.numbers, [key]: v } })} />
+  );
+  const autoInput = (key: AutoField) => (
+    <SettingInput key={key} name={key} label={AUTO_FIELDS[key].label} hint={AUTO_FIELDS[key].hint} error={errors[key]} numeric placeholder="auto" value={form.auto[key]} onChange={(v) => edit({ auto: { ...form.auto, [key]: v } })} />
+  );
   const flag = (key: FlagField) => (
-    <label key={key} className="provider-check" htmlFor={`provider-setting-${key}`}>
+    <label key={key} className="checkbox-field" htmlFor={`provider-setting-${key}`}>
       <input
         id={`provider-setting-${key}`}
         type="checkbox"
@@ -122,8 +98,8 @@ function SettingsFormView({ initial }: { initial: ProviderSettingsView }) {
             <input id="provider-setting-window" type="radio" name="provider-hours" checked={!form.anyTime} onChange={() => edit({ anyTime: false })} data-testid="provider-setting-window" />
             Only between
           </label>
-          <TextField id="hoursStart" label="From" error={errors.hoursStart} value={form.hoursStart} onChange={(v) => edit({ hoursStart: v })} disabled={form.anyTime} size={5} />
-          <TextField id="hoursEnd" label="to" error={errors.hoursEnd} value={form.hoursEnd} onChange={(v) => edit({ hoursEnd: v })} disabled={form.anyTime} size={5} />
+          <SettingInput name="hoursStart" label="From" error={errors.hoursStart} value={form.hoursStart} onChange={(v) => edit({ hoursStart: v })} disabled={form.anyTime} size={5} />
+          <SettingInput name="hoursEnd" label="to" error={errors.hoursEnd} value={form.hoursEnd} onChange={(v) => edit({ hoursEnd: v })} disabled={form.anyTime} size={5} />
         </div>
         <p className="muted small">Local time, HH:MM; a window like 22:00–07:00 crosses midnight.</p>
         {flag('onlyWhenIdle')}
@@ -145,8 +121,8 @@ function SettingsFormView({ initial }: { initial: ProviderSettingsView }) {
       <fieldset>
         <legend>Requesters</legend>
         <div className="provider-fields">
-          <KeyListField id="allow" label="Only serve these" hint="One npub or hex key per line. Empty: anyone not denied." error={errors.allow} value={form.allow} onChange={(v) => edit({ allow: v })} />
-          <KeyListField id="deny" label="Never serve these" hint="One npub or hex key per line." error={errors.deny} value={form.deny} onChange={(v) => edit({ deny: v })} />
+          <KeyListField name="allow" label="Only serve these" hint="One npub or hex key per line. Empty: anyone not denied." error={errors.allow} value={form.allow} onChange={(v) => edit({ allow: v })} />
+          <KeyListField name="deny" label="Never serve these" hint="One npub or hex key per line." error={errors.deny} value={form.deny} onChange={(v) => edit({ deny: v })} />
         </div>
       </fieldset>
       {Object.keys(errors).length > 0 ? <p className="error small" role="alert">Some fields need fixing: see the messages under them.</p> : null}
@@ -160,52 +136,17 @@ function SettingsFormView({ initial }: { initial: ProviderSettingsView }) {
   );
 }
 
-function TextField(props: {
-  id: string; label: string; hint?: string; error: string | undefined; value: string; onChange: (v: string) => void;
+/** A text setting; its id and test id are provider-setting-<name>, which the form's error focus relies on. */
+function SettingInput({ name, numeric, ...field }: {
+  name: string; label: string; hint?: string; error: string | undefined; value: string; onChange: (v: string) => void;
   numeric?: boolean; placeholder?: string; disabled?: boolean; size?: number;
 }) {
-  const id = `provider-setting-${props.id}`;
-  const note = props.error ?? props.hint;
-  return (
-    <label className="field" htmlFor={id}>
-      {props.label}
-      <input
-        id={id}
-        data-testid={id}
-        inputMode={props.numeric ? 'numeric' : undefined}
-        autoComplete="off"
-        placeholder={props.placeholder}
-        disabled={props.disabled}
-        size={props.size}
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={note ? `${id}-hint` : undefined}
-      />
-      {note ? <span id={`${id}-hint`} className={props.error ? 'provider-field-error' : 'muted small'}>{note}</span> : null}
-    </label>
-  );
+  const id = `provider-setting-${name}`;
+  return <InputField {...field} id={id} data-testid={id} inputMode={numeric ? 'numeric' : undefined} autoComplete="off" />;
 }
 
-function KeyListField(props: { id: 'allow' | 'deny'; label: string; hint: string; error: string | undefined; value: string; onChange: (v: string) => void }) {
-  const id = `provider-setting-${props.id}`;
-  return (
-    <label className="field" htmlFor={id}>
-      {props.label}
-      <textarea
-        id={id}
-        data-testid={id}
-        className="mono"
-        rows={4}
-        spellCheck={false}
-        autoComplete="off"
-        placeholder="npub1…"
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={`${id}-hint`}
-      />
-      <span id={`${id}-hint`} className={props.error ? 'provider-field-error' : 'muted small'}>{props.error ?? props.hint}</span>
-    </label>
-  );
+/** One npub or hex key per line. */
+function KeyListField({ name, ...field }: { name: 'allow' | 'deny'; label: string; hint: string; error: string | undefined; value: string; onChange: (v: string) => void }) {
+  const id = `provider-setting-${name}`;
+  return <TextAreaField {...field} id={id} data-testid={id} className="mono" rows={4} spellCheck={false} autoComplete="off" placeholder="npub1…" />;
 }

@@ -56,7 +56,7 @@ function BackendRow({ backend: b }: { backend: BackendView }) {
       <td><Sats value={b.costInSatsPer1k} /> / <Sats value={b.costOutSatsPer1k} /></td>
       <td><Badge tone={b.enabled ? 'ok' : 'muted'}>{b.enabled ? 'enabled' : 'disabled'}</Badge></td>
       <td>
-        <div className="settings-actions">
+        <div className="actions">
           <button type="button" onClick={() => test.mutate({ name: b.name })} disabled={test.isPending} data-testid="backend-test">
             {test.isPending ? 'Testing…' : 'Test connection'}
           </button>
@@ -64,7 +64,7 @@ function BackendRow({ backend: b }: { backend: BackendView }) {
             {b.enabled ? 'Disable' : 'Enable'}
           </button>
           {confirming ? (
-            <span className="settings-confirm" role="group" aria-label={`Confirm removing ${b.name}`}>
+            <span className="confirm" role="group" aria-label={`Confirm removing ${b.name}`}>
               <span className="small">Remove {b.name}?</span>
               <button type="button" className="danger" onClick={() => remove.mutate({ name: b.name })} disabled={remove.isPending} data-testid="backend-remove-confirm">
                 {remove.isPending ? 'Removing…' : 'Yes, remove'}
@@ -151,7 +151,7 @@ function AddBackendForm() {
           aria-invalid={err ? true : undefined}
           aria-describedby={err || extra.hint ? `${id}-hint` : undefined}
         />
-        {err || extra.hint ? <span id={`${id}-hint`} className={err ? 'settings-field-error' : 'muted small'}>{err ?? extra.hint}</span> : null}
+        {err || extra.hint ? <span id={`${id}-hint`} className={err ? 'field-error' : 'muted small'}>{err ?? extra.hint}</span> : null}
       </label>
     );
   };
@@ -167,7 +167,7 @@ function AddBackendForm() {
         {input('costIn', 'Cost in (sats per 1k tokens)')}
         {input('costOut', 'Cost out (sats per 1k tokens)')}
       </div>
-      <label className="settings-check" htmlFor="settings-backend-default" style={{ marginTop: '0.75rem' }}>
+      <label className="checkbox-field" htmlFor="settings-backend-default" style={{ marginTop: '0.75rem' }}>
         <input id="settings-backend-default" type="checkbox" checked={makeDefault} onChange={(e) => setMakeDefault(e.target.checked)} />
         <span>Make it the default backend</span>
       </label>

@@ -46,7 +46,7 @@ export function RecoverySection() {
         </>
       ) : (
         <>
-          <label className="settings-check" htmlFor="settings-mnemonic-understand">
+          <label className="checkbox-field" htmlFor="settings-mnemonic-understand">
             <input
               id="settings-mnemonic-understand"
               type="checkbox"

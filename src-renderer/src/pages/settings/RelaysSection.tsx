@@ -123,7 +123,7 @@ function AddRelayForm() {
           aria-describedby={invalid ? 'settings-relay-url-error' : undefined}
         />
       </label>
-      {invalid ? <span id="settings-relay-url-error" className="settings-field-error" role="alert">{invalid}</span> : null}
+      {invalid ? <span id="settings-relay-url-error" className="field-error" role="alert">{invalid}</span> : null}
       <FormError error={add.error} />
       <div className="row" style={{ marginTop: '0.5rem' }}>
         <button type="submit" className="primary" disabled={add.isPending} data-testid="relay-add">{add.isPending ? 'Adding…' : 'Add relay'}</button>

@@ -38,7 +38,7 @@ export function SettingsPage() {
             {settings.isPending ? <Loading what="the home" /> : null}
             {settings.isError ? <ErrorState error={settings.error} /> : null}
             {settings.data ? (
-              <dl className="settings-readonly" data-testid="settings-home">
+              <dl className="facts settings-readonly" data-testid="settings-home">
                 <dt>Network</dt>
                 <dd data-testid="settings-network">{settings.data.network ?? <span className="muted">not set up yet</span>}</dd>
                 <dt>Data directory</dt>
@@ -118,13 +118,13 @@ function GeneralForm({ initial }: { initial: SettingsView }) {
           aria-invalid={err ? true : undefined}
           aria-describedby={`settings-${key}-hint`}
         />
-        <span id={`settings-${key}-hint`} className={err ? 'settings-field-error' : 'muted small'}>{err ?? hint}</span>
+        <span id={`settings-${key}-hint`} className={err ? 'field-error' : 'muted small'}>{err ?? hint}</span>
       </label>
     );
   };
 
   const flag = (key: keyof typeof flags, label: string, hint: string) => (
-    <label className="settings-check" htmlFor={`settings-${key}`}>
+    <label className="checkbox-field" htmlFor={`settings-${key}`}>
       <input
         id={`settings-${key}`}
         type="checkbox"

@@ -71,7 +71,7 @@ export function PayCard() {
             aria-describedby={invalid?.field === 'amount' ? 'wallet-pay-error' : undefined}
           />
         </label>
-        {invalid ? <span id="wallet-pay-error" className="wallet-field-error" role="alert">{invalid.message}</span> : null}
+        {invalid ? <span id="wallet-pay-error" className="field-error" role="alert">{invalid.message}</span> : null}
         <FormError error={pay.error} />
         <div className="row">
           <button type="submit" className="primary" data-testid="pay-submit" disabled={pay.isPending}>
@@ -82,7 +82,7 @@ export function PayCard() {
       {pay.data && !pay.isPending ? (
         <div className="wallet-pay-result" data-testid="pay-result" role="status">
           <strong className="ok">Paid <Sats value={pay.data.amountSats} /></strong>
-          <dl>
+          <dl className="facts">
             <dt>Fee</dt>
             <dd><Sats value={pay.data.feeSats} /></dd>
             <dt>Settled</dt>

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { toDataURL } from 'qrcode';
 import type { InvoiceView } from '../../../../src-main/core/api/contract';
 import { useProcMutation } from '../../api/hooks';
+import { CopyButton, useCopy } from '../../components/copy';
 import { Card, FormError, Sats, Time } from '../../components/ui';
 import { parseWholeSats } from './amounts';
 
@@ -43,7 +44,7 @@ export function ReceiveCard() {
           />
           <span id="wallet-invoice-amount-hint" className="muted small">Leave empty to let the payer choose the amount.</span>
         </label>
-        {invalid ? <span id="wallet-invoice-error" className="wallet-field-error" role="alert">{invalid}</span> : null}
+        {invalid ? <span id="wallet-invoice-error" className="field-error" role="alert">{invalid}</span> : null}
         <label className="field" htmlFor="wallet-invoice-memo">
           Memo
           <input
@@ -83,32 +84,7 @@ function useQrDataUrl(text: string): { url: string | null; error: string | null 
 
 function InvoiceDisplay({ invoice }: { invoice: InvoiceView }) {
   const qr = useQrDataUrl(invoice.bolt11);
-  const codeRef = useRef<HTMLElement>(null);
-  const [copy, setCopy] = useState<{ for: string; state: 'copied' | 'failed' } | null>(null);
-  const copied = copy?.for === invoice.bolt11 ? copy.state : null;
-
-  const doCopy = (): void => {
-    const selectText = (): void => {
-      // Without clipboard access the operator can still copy by hand: leave the text selected.
-      const el = codeRef.current;
-      const sel = window.getSelection();
-      if (!el || !sel) return;
-      const range = document.createRange();
-      range.selectNodeContents(el);
-      sel.removeAllRanges();
-      sel.addRange(range);
-    };
-    const clip = window.navigator.clipboard as Clipboard | undefined;
-    if (!clip) {
-      selectText();
-      setCopy({ for: invoice.bolt11, state: 'failed' });
-      return;
-    }
-    clip.writeText(invoice.bolt11).then(
-      () => setCopy({ for: invoice.bolt11, state: 'copied' }),
-      () => { selectText(); setCopy({ for: invoice.bolt11, state: 'failed' }); },
-    );
-  };
+  const copy = useCopy(invoice.bolt11);
 
   return (
     <div className="wallet-invoice" data-testid="invoice-result">
@@ -118,14 +94,11 @@ function InvoiceDisplay({ invoice }: { invoice: InvoiceView }) {
         {qr.error ? <p className="error small" role="alert">Could not draw the QR code: {qr.error}</p> : null}
       </div>
       <div>
-        <code ref={codeRef} className="wallet-bolt11 mono" data-testid="invoice-bolt11">{invoice.bolt11}</code>
+        <code ref={copy.ref} className="wallet-bolt11 mono" data-testid="invoice-bolt11">{invoice.bolt11}</code>
         <div className="row" style={{ marginTop: '0.5rem' }}>
-          <button type="button" onClick={doCopy} data-testid="invoice-copy">Copy invoice</button>
-          <span role="status" aria-live="polite" className={copied === 'failed' ? 'error small' : 'ok small'}>
-            {copied === 'copied' ? 'Copied.' : copied === 'failed' ? 'No clipboard access: the invoice is selected, press Ctrl+C (⌘C).' : ''}
-          </span>
+          <CopyButton copy={copy} label="invoice" testId="invoice-copy" />
         </div>
-        <dl>
+        <dl className="facts">
           <dt>Amount</dt>
           <dd>{invoice.amountSats === null ? <span className="muted">any (payer chooses)</span> : <Sats value={invoice.amountSats} />}</dd>
           {invoice.memo ? <><dt>Memo</dt><dd>{invoice.memo}</dd></> : null}

@@ -78,7 +78,7 @@ function FaucetCard() {
             aria-describedby={invalid ? 'wallet-faucet-error' : undefined}
           />
         </label>
-        {invalid ? <span id="wallet-faucet-error" className="wallet-field-error" role="alert">{invalid}</span> : null}
+        {invalid ? <span id="wallet-faucet-error" className="field-error" role="alert">{invalid}</span> : null}
         <FormError error={faucet.error} />
         {faucet.data && !faucet.isPending ? (
           <p className="ok" role="status">Done: the balance is now <Sats value={faucet.data.balanceSats} />.</p>
@@ -106,8 +106,8 @@ function HistoryCard() {
             <thead>
               <tr>
                 <th scope="col">Direction</th>
-                <th scope="col" className="wallet-num">Amount</th>
-                <th scope="col" className="wallet-num">Fee</th>
+                <th scope="col" className="num">Amount</th>
+                <th scope="col" className="num">Fee</th>
                 <th scope="col">Kind</th>
                 <th scope="col">State</th>
                 <th scope="col">Memo</th>
@@ -119,8 +119,8 @@ function HistoryCard() {
                 // Faucet credits carry no payment hash, so they need another key to stay distinct.
                 <tr key={tx.paymentHash ? `${tx.direction}:${tx.paymentHash}` : `${tx.kind}@${tx.createdAt}#${i}`} data-testid="wallet-history-row">
                   <td className={tx.direction === 'in' ? 'wallet-dir-in' : 'wallet-dir-out'}>{tx.direction === 'in' ? '↓ in' : '↑ out'}</td>
-                  <td className="wallet-num"><Sats value={tx.direction === 'in' ? tx.amountSats : -tx.amountSats} signed /></td>
-                  <td className="wallet-num">{tx.feeSats > 0 ? <Sats value={tx.feeSats} /> : <span className="muted">—</span>}</td>
+                  <td className="num"><Sats value={tx.direction === 'in' ? tx.amountSats : -tx.amountSats} signed /></td>
+                  <td className="num">{tx.feeSats > 0 ? <Sats value={tx.feeSats} /> : <span className="muted">—</span>}</td>
                   <td><Badge tone={tx.kind === 'faucet' ? 'warn' : 'info'}>{tx.kind}</Badge></td>
                   <td><Badge tone={txStateTone(tx.state)}>{tx.state}</Badge></td>
                   <td>{tx.memo || <span className="muted">—</span>}</td>
@@ -157,8 +157,8 @@ function AgentWalletsCard() {
               <tr>
                 <th scope="col">Agent</th>
                 <th scope="col">Lifecycle</th>
-                <th scope="col" className="wallet-num">Balance</th>
-                <th scope="col" className="wallet-num">Runway</th>
+                <th scope="col" className="num">Balance</th>
+                <th scope="col" className="num">Runway</th>
               </tr>
             </thead>
             <tbody>
@@ -166,15 +166,15 @@ function AgentWalletsCard() {
                 <tr key={a.id}>
                   <td><Link to={`/agents/${a.id}`}>{a.name}</Link></td>
                   <td><Badge tone={lifecycleTone(a.lifecycle)}>{a.lifecycle}</Badge></td>
-                  <td className="wallet-num"><Sats value={a.balanceSats} /></td>
-                  <td className="wallet-num">{a.runwayDays === null ? <span className="muted">—</span> : `${a.runwayDays} ${a.runwayDays === 1 ? 'day' : 'days'}`}</td>
+                  <td className="num"><Sats value={a.balanceSats} /></td>
+                  <td className="num">{a.runwayDays === null ? <span className="muted">—</span> : `${a.runwayDays} ${a.runwayDays === 1 ? 'day' : 'days'}`}</td>
                 </tr>
               ))}
             </tbody>
             <tfoot>
               <tr>
                 <th scope="row" colSpan={2}>Total</th>
-                <td className="wallet-num"><Sats value={total} /></td>
+                <td className="num"><Sats value={total} /></td>
                 <td />
               </tr>
             </tfoot>
