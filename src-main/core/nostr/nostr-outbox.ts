@@ -112,6 +112,7 @@ export class NostrOutbox {
  */
 export class Publisher {
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private running = false;
   private again = false;
   private stopped = true;
@@ -135,6 +136,8 @@ export class Publisher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = null;
   }
 
   kick(): void {
@@ -144,7 +147,12 @@ export class Publisher {
       return;
     }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.drain(), 0);
+    this.timer = null;
+    // Right after the current I/O, not a timer tick later: results and feedback are latency-bound.
+    this.immediate ??= setImmediate(() => {
+      this.immediate = null;
+      void this.drain();
+    });
   }
 
   /** Publishes what is pending; resolves when the queue is empty or no relay took an event. */
