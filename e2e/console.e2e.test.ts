@@ -163,6 +163,15 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
     await page.getByRole('alert').filter({ hasText: /model/i }).waitFor();
     expect(await onlineSwitch.getAttribute('aria-checked')).toBe('false');
 
+    // The download folder: shown with its free space; another one can be chosen. No native
+    // picker in a browser: the path is typed.
+    await expect.poll(() => page.getByTestId('provider-models-folder').innerText()).toContain(path.join(t.home, 'models'));
+    expect(await page.getByRole('button', { name: 'Browse…' }).count()).toBe(0);
+    const folder = path.join(path.dirname(t.home), 'downloads');
+    await page.getByTestId('provider-folder-path').fill(folder);
+    await page.getByTestId('provider-folder-submit').click();
+    await expect.poll(() => page.getByTestId('provider-models-folder').innerText()).toContain(folder);
+
     await page.getByTestId('provider-import-path').fill(modelFile);
     await page.getByTestId('provider-import-submit').click();
     const row = page.getByTestId('provider-model-row').filter({ hasText: 'tiny' });

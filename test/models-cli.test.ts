@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LocalApiView, ModelView } from '../src-main/core/api/contract.js';
+import type { LocalApiView, ModelFolderView, ModelView } from '../src-main/core/api/contract.js';
 import { writeTinyGguf } from '../src-main/core/inference/tiny-gguf.js';
 import { cli, cliJson, ROOT, startDaemon, testEnv } from './support/harness.js';
 
@@ -39,7 +39,35 @@ describe('openagents models', () => {
       const removed = await cliJson<{ deletedFile: boolean }>(t, ['models', 'remove', 'tiny-pulled']);
       expect(removed.deletedFile).toBe(true);
       expect(existsSync(list[1]!.path)).toBe(false);
+
+      // A chosen models folder: pulls land there; a file is not a folder; back to the default.
+      const chosen = path.join(path.dirname(t.home), 'my models');
+      expect(await cliJson<ModelFolderView>(t, ['models', 'folder', chosen])).toMatchObject({ folder: chosen, isDefault: false });
+      const again = await cliJson<ModelView>(t, ['models', 'pull', url, '--name', 'in-folder']);
+      expect(again.path).toBe(path.join(chosen, 'in-folder.gguf'));
+      const notDir = await cli(t, ['models', 'folder', file]);
+      expect(notDir.code).toBe(1);
+      expect(notDir.stderr).toMatch(/cannot use .* for models/);
+      expect(await cliJson<ModelFolderView>(t, ['models', 'folder', '--default'])).toMatchObject({ folder: path.join(t.home, 'models'), isDefault: true });
     } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('refuses a download that does not fit on the disk before writing it', async () => {
+    const t = testEnv();
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(2 ** 50) });
+      res.write('GGUF');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const r = await cli(t, ['models', 'pull', `http://127.0.0.1:${(server.address() as AddressInfo).port}/huge.gguf`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/not enough disk space/);
+      expect(existsSync(path.join(t.home, 'models', 'huge.gguf.part'))).toBe(false);
+    } finally {
+      server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
   });

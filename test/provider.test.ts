@@ -285,10 +285,14 @@ describe('NIP-90 provider', () => {
     const buyerDaemon = await startDaemon(buyer);
     try {
       await cliJson(buyer, ['relays', 'add', daemon.ready.relayUrl!]);
+      // Both homes on both relays: the request reaches the provider twice and is one job.
+      await cliJson(t, ['relays', 'add', buyerDaemon.ready.relayUrl!]);
       const before = await cliJson<EarningsView>(t, ['earnings']);
       const r = await cliJson<MarketResultView>(buyer, ['market', 'request', 'Write a word', '--max-sats', '50', '--max-tokens', '16', '--provider', provider.npub, '--timeout', '60']);
       expect(r).toMatchObject({ provider: provider.pubkey, paidSats: 11 });
       expect(r.feedback.map((f) => f.status)).toEqual(expect.arrayContaining(['payment-required', 'processing']));
+      expect(r.feedback.filter((f) => f.status === 'payment-required')).toHaveLength(1);
+      expect((await cliJson<JobView[]>(t, ['provider', 'jobs'])).filter((j) => j.id === r.jobId)).toHaveLength(1);
       expect(typeof r.text).toBe('string');
       const enc = await cliJson<MarketResultView>(buyer, ['market', 'request', 'Secret word', '--max-sats', '50', '--max-tokens', '16', '--provider', provider.npub, '--encrypted']);
       expect(enc.paidSats).toBe(11);
@@ -308,8 +312,46 @@ describe('NIP-90 provider', () => {
       expect(after.refundsOwedSats).toBe(25);
       expect(after.netSats).toBe(after.totalSats - 25 - after.agentSpendingSats);
     } finally {
+      await cli(t, ['relays', 'remove', buyerDaemon.ready.relayUrl!]);
       await buyerDaemon.stop();
     }
+  });
+
+  it('degrades without a relay or when the inference process dies, and recovers by itself', async () => {
+    const poll = async (want: (s: ProviderStatusView) => boolean): Promise<ProviderStatusView> => {
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const s = await cliJson<ProviderStatusView>(t, ['provider', 'status']);
+        if (want(s)) return s;
+        if (Date.now() > until) throw new Error(`provider never reached the state: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    // Only an unreachable relay left: nothing can be sold or announced.
+    await cliJson(t, ['relays', 'add', 'ws://127.0.0.1:1']);
+    await cliJson(t, ['relays', 'remove', 'embedded']);
+    const degraded = await poll((s) => s.state === 'degraded');
+    expect(degraded.reasons).toContain('no relay connected');
+    expect(degraded.checks.find((c) => c.name === 'relays')?.ok).toBe(false);
+    await cliJson(t, ['relays', 'add', 'embedded']);
+    await cliJson(t, ['relays', 'remove', 'ws://127.0.0.1:1']);
+    await poll((s) => s.state === 'online');
+
+    // A native crash of llama.cpp takes only the inference process: the daemon reloads the model.
+    const before = await cliJson<ProviderStatusView>(t, ['provider', 'status']);
+    expect(before.engine.pid).toBeGreaterThan(0);
+    expect(before.engine.pid).not.toBe(daemon.proc.pid);
+    process.kill(before.engine.pid!, 'SIGKILL');
+    const after = await poll((s) => s.state === 'online' && s.engine.pid !== null && s.engine.pid !== before.engine.pid && s.engine.loaded !== null);
+    expect(after.engine.loaded?.model).toBe('tiny');
+    relay.close();
+    relay = await Relay.connect(daemon.ready.relayUrl!);
+    const wallet = customerWallet(100);
+    const req = jobRequest('after the crash', 100_000);
+    const fb = await ask(req);
+    const result = next({ kinds: [Kind.TextGenerationResult], '#e': [req.id] });
+    await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+    expect((await result).pubkey).toBe(provider.pubkey);
   });
 
   it('keeps the job history across a restart and resumes selling only when asked to', async () => {

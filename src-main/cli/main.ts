@@ -444,6 +444,14 @@ models
       process.stderr.write(`\r${p.resumed ? 'resuming: ' : ''}${mb(p.receivedBytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${pct}   `);
     });
   });
+models
+  .command('folder [path]')
+  .description('where pulled models go (show it, or choose another folder)')
+  .option('--default', "go back to the home's models folder")
+  .action(async (folder: string | undefined, o: { default?: boolean }) => {
+    await call('models.folder', { path: o.default ? null : folder === undefined ? undefined : path.resolve(folder) },
+      (v) => `models folder: ${v.folder}${v.isDefault ? ' (the default)' : ''}${v.freeBytes !== null ? `; ${mb(v.freeBytes)} free` : ''}`);
+  });
 models.command('recommended').description('models that fit this machine, best first').action(async () => {
   await call('models.recommended', {}, (v) => [
     v.hardware.note,

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerMonitor, powerSaveBlocker, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerMonitor, powerSaveBlocker, safeStorage, session, shell, Tray, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { insideWindow } from '../core/autopilot-window.js';
-import { procedures, type ProcedureName, type ProviderStatusView, type SettingsView } from '../core/api/contract.js';
+import { procedures, type ProcedureName, type ProviderStatusView, type Result, type SettingsView } from '../core/api/contract.js';
 import { createHandlers, dispatch, type Handlers } from '../core/api/handlers.js';
 import { defaultDevnetDir, defaultHome } from '../core/config.js';
 import type { ExternalKeyStore } from '../core/identity/keystore.js';
@@ -151,6 +151,17 @@ async function updateTray(): Promise<void> {
   }))));
 }
 
+/** The native file picker, validated like every other call. */
+async function pickFile(input: unknown): Promise<Result<{ path: string | null }>> {
+  const parsed = procedures['system.pickFile'].safeParse(input ?? {});
+  if (!parsed.success) return { ok: false, error: { code: 'BAD_INPUT', message: parsed.error.issues.map((i) => i.message).join('; ') } };
+  const options: OpenDialogOptions = parsed.data.purpose === 'model'
+    ? { title: 'Choose a GGUF model', properties: ['openFile'], filters: [{ name: 'GGUF models', extensions: ['gguf'] }] }
+    : { title: 'Choose a folder for models', properties: ['openDirectory', 'createDirectory'] };
+  const r = win && !win.isDestroyed() ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return { ok: true, value: { path: r.canceled ? null : r.filePaths[0] ?? null } };
+}
+
 async function trayAction(action: TrayAction): Promise<void> {
   if (action === 'open') show();
   else if (action === 'approvals') show('/approvals');
@@ -184,6 +195,7 @@ async function main(): Promise<void> {
   for (const name of Object.keys(procedures) as ProcedureName[]) {
     ipcMain.handle(`oa:${name}`, async (event, input: unknown) => {
       if (!isOwnRenderer(event)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC from an unknown frame' } };
+      if (name === 'system.pickFile') return pickFile(input);
       const result = await dispatch(handlers!, name, input);
       if (name === 'settings.set') void refreshSettings().then(updatePowerBlocker);
       return result;

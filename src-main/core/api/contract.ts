@@ -185,6 +185,10 @@ export const procedures = {
     timeoutSeconds: z.number().int().min(1).max(3600).default(120),
   }).strict(),
   'models.recommended': z.object({}).strict(),
+  /** The desktop's native file picker (Electron only; elsewhere a typed error says to type the path). */
+  'system.pickFile': z.object({ purpose: z.enum(['model', 'folder']) }).strict(),
+  /** The folder pulled models go to: show it, choose another (created if missing), or null for the home's. */
+  'models.folder': z.object({ path: z.string().min(1).max(4096).nullable().optional() }).strict(),
   'localApi.status': z.object({}).strict(),
   'localApi.on': z.object({ port: z.number().int().min(0).max(65535).optional() }).strict(),
   'localApi.off': z.object({}).strict(),
@@ -394,7 +398,7 @@ export interface ProviderStatusView {
   earnedTotalSats: number;
   jobsToday: number;
   /** The local engine: hardware and the loaded model. */
-  engine: { hardware: HardwareView | null; loaded: { model: string; contextSize: number; threads: number; gpuLayers: number } | null };
+  engine: { hardware: HardwareView | null; loaded: { model: string; contextSize: number; threads: number; gpuLayers: number; note: string } | null; /** The inference process, while it runs. */ pid: number | null };
 }
 
 export interface JobView {
@@ -431,6 +435,7 @@ export interface RecommendedModelView {
   fits: boolean; why: string; installed: boolean;
 }
 export interface RecommendationsView { hardware: HardwareView; models: RecommendedModelView[] }
+export interface ModelFolderView { folder: string; isDefault: boolean; freeBytes: number | null }
 
 /** The local OpenAI-compatible server: running only inside the daemon/desktop. */
 export interface LocalApiView { enabled: boolean; running: boolean; baseUrl: string | null; port: number; keyFile: string }
@@ -503,6 +508,8 @@ export interface ProcedureOutputs {
   'earnings.summary': EarningsView;
   'market.request': MarketResultView;
   'models.recommended': RecommendationsView;
+  'models.folder': ModelFolderView;
+  'system.pickFile': { path: string | null };
   'localApi.status': LocalApiView;
   'localApi.on': LocalApiView;
   'localApi.off': LocalApiView;

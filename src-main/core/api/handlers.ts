@@ -170,7 +170,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       earnedTodaySats: node.provider.earnedSats(today), earnedTotalSats: node.provider.earnedSats(0), jobsToday: node.provider.jobsSince(today),
       engine: {
         hardware,
-        loaded: loaded ? { model: node.models.list().find((m) => m.path === loaded.path)?.name ?? loaded.path, contextSize: loaded.contextSize, threads: loaded.threads, gpuLayers: loaded.gpuLayers } : null,
+        loaded: loaded ? { model: node.models.list().find((m) => m.path === loaded.path)?.name ?? loaded.path, contextSize: loaded.contextSize, threads: loaded.threads, gpuLayers: loaded.gpuLayers, note: loaded.note } : null,
+        pid: node.inference.pid,
       },
     };
   }
@@ -618,6 +619,14 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
           node.events.emit('model.download', { url: input.url, ...p });
         },
       });
+    },
+    // The desktop shell answers this itself (a native dialog); the daemon has no screen to show one on.
+    'system.pickFile': async () => {
+      throw new AppError('BAD_INPUT', 'a file picker needs the desktop app; type the full path instead');
+    },
+    'models.folder': async (input) => {
+      if (input.path !== undefined) node.models.setFolder(input.path);
+      return { folder: node.models.dir, isDefault: node.models.dir === node.models.defaultDir, freeBytes: node.models.freeBytes() };
     },
     'models.recommended': async () => {
       const hw = await probeHardware();

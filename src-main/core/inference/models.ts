@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -45,9 +45,44 @@ function nameFrom(file: string): string {
 export class ModelStore {
   constructor(
     private readonly db: Db,
-    readonly dir: string,
+    /** The home's models folder, used unless the operator chose another. */
+    readonly defaultDir: string,
     private readonly inspect: (file: string) => Promise<{ architecture: string }>,
   ) {}
+
+  /** Where pulled models go: the operator's chosen folder, else the home's. */
+  get dir(): string {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = 'models_dir'").pluck().get() as string | undefined) ?? this.defaultDir;
+  }
+
+  /** Chooses the folder for pulled models (created if missing; must be writable); null = the home's. Models already pulled stay where they are. */
+  setFolder(folder: string | null): string {
+    if (folder === null) {
+      this.db.prepare("DELETE FROM meta WHERE key = 'models_dir'").run();
+      return this.defaultDir;
+    }
+    const abs = path.resolve(folder);
+    try {
+      mkdirSync(abs, { recursive: true });
+      accessSync(abs, constants.W_OK);
+    } catch (err) {
+      throw new AppError('BAD_INPUT', `cannot use ${abs} for models: ${(err as Error).message}`);
+    }
+    if (!statSync(abs).isDirectory()) throw new AppError('BAD_INPUT', `${abs} is not a folder`);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('models_dir', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(abs);
+    return abs;
+  }
+
+  /** Free bytes where pulled models go (null if it cannot be told). */
+  freeBytes(): number | null {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const s = statfsSync(this.dir);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return null;
+    }
+  }
 
   list(): ModelEntry[] {
     return (this.db.prepare('SELECT * FROM models ORDER BY added_at').all() as Row[]).map(fromRow);
@@ -109,6 +144,11 @@ export class ModelStore {
     if (!res.body) throw new AppError('NETWORK_UNREACHABLE', 'the server sent no body');
     const length = Number(res.headers.get('content-length') ?? NaN);
     const total = Number.isFinite(length) ? length + (resumed ? have : 0) : null;
+    const free = this.freeBytes();
+    if (Number.isFinite(length) && free !== null && length > free) {
+      await res.body.cancel();
+      throw new AppError('BAD_INPUT', `not enough disk space in ${this.dir}: the model needs ${length} more bytes, ${free} are free (choose another folder: \`openagents models folder PATH\`)`);
+    }
     let received = resumed ? have : 0;
     const out = createWriteStream(part, { flags: resumed ? 'a' : 'w' });
     const body = Readable.fromWeb(res.body as never);

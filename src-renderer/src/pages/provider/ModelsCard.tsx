@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CoreEvents, ModelView, RecommendedModelView } from '../../../../src-main/core/api/contract';
-import { useCoreEvent, useProc, useProcMutation } from '../../api/hooks';
+import { unwrap } from '../../api/client';
+import { useApi, useCoreEvent, useProc, useProcMutation } from '../../api/hooks';
 import { InputField } from '../../components/Field';
 import { Badge, Card, Empty, ErrorState, FormError, Loading, Time } from '../../components/ui';
 import { formatBytes } from './format';
@@ -25,8 +26,49 @@ export function ModelsCard({ current }: { current: string | null }) {
         <ImportForm />
         <DownloadForm downloads={downloads} />
       </div>
+      <ModelFolder />
       <Recommendations downloads={downloads} />
     </Card>
+  );
+}
+
+/** The desktop's native picker (Electron); in a browser the path is typed. */
+function useFilePicker(): ((purpose: 'model' | 'folder') => Promise<string | null>) | null {
+  const api = useApi();
+  if (api.transport !== 'ipc') return null;
+  return (purpose) => unwrap(api.call('system.pickFile', { purpose })).then((r) => r.path);
+}
+
+/** Where downloads go, with the free space there; another folder can be chosen. */
+function ModelFolder() {
+  const folder = useProc('models.folder', {});
+  const change = useProcMutation('models.folder', ['models.folder']);
+  const pick = useFilePicker();
+  const [path, setPath] = useState('');
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (path.trim()) change.mutate({ path: path.trim() }, { onSuccess: () => setPath('') });
+  };
+  return (
+    <form className="form" onSubmit={submit} noValidate aria-labelledby="provider-folder-title">
+      <h3 id="provider-folder-title" className="provider-subtitle">Download folder</h3>
+      {folder.data ? (
+        <p className="small" data-testid="provider-models-folder">
+          <span className="mono">{folder.data.folder}</span>{folder.data.isDefault ? ' (default)' : ''}
+          {folder.data.freeBytes !== null ? <span className="muted"> — {formatBytes(folder.data.freeBytes)} free</span> : null}
+        </p>
+      ) : null}
+      <InputField
+        id="provider-folder-path" data-testid="provider-folder-path" label="Another folder" hint="Created if missing. Models already downloaded stay where they are."
+        autoComplete="off" spellCheck={false} placeholder="/data/models" value={path} onChange={setPath}
+      />
+      <FormError error={change.error} />
+      <div className="row">
+        <button type="submit" disabled={change.isPending || !path.trim()} data-testid="provider-folder-submit">Use this folder</button>
+        {pick ? <button type="button" onClick={() => void pick('folder').then((p) => p && change.mutate({ path: p }))}>Browse…</button> : null}
+        {folder.data && !folder.data.isDefault ? <button type="button" onClick={() => change.mutate({ path: null })}>Use the default</button> : null}
+      </div>
+    </form>
   );
 }
 
@@ -99,6 +141,7 @@ function ModelRow({ model: m, chosen }: { model: ModelView; chosen: boolean }) {
 
 function ImportForm() {
   const importModel = useProcMutation('models.import', [...AFTER_MODELS]);
+  const pick = useFilePicker();
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<{ path?: string; name?: string }>({});
@@ -125,6 +168,7 @@ function ImportForm() {
       <FormError error={importModel.error} />
       <div className="row">
         <button type="submit" className="primary" disabled={importModel.isPending} data-testid="provider-import-submit">{importModel.isPending ? 'Importing…' : 'Import model'}</button>
+        {pick ? <button type="button" onClick={() => void pick('model').then((p) => p && setPath(p))}>Browse…</button> : null}
         <span role="status" aria-live="polite" className="ok small">{importModel.data && !importModel.isPending ? `Imported ${importModel.data.name}.` : ''}</span>
       </div>
     </form>
