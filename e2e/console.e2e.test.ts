@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentSummary, MarketResultView, ProviderStatusView } from '../src-main/core/api/contract.js';
 import { writeTinyGguf } from '../src-main/core/inference/tiny-gguf.js';
-import { cliJson, startDaemon, testEnv, type TestEnv } from '../test/support/harness.js';
+import { cli, cliJson, startDaemon, testEnv, type TestEnv } from '../test/support/harness.js';
 import { ScriptedModelServer } from '../test/support/scripted-model-server.js';
 import { CHROMIUM, launchBrowser, openConsole, screenshot, startConsole, type ConsoleSession } from './support.js';
 
@@ -199,6 +199,22 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
       await row.waitFor();
       await expect.poll(() => row.innerText()).toContain('done');
       expect(await row.innerText()).toContain(`${bought.paidSats} sats`);
+
+      // A long job streams into the live panel; the operator cancels it there. The buyer has
+      // no Lightning address, so the refund is recorded as owed.
+      await cliJson(t, ['provider', 'set', 'max-tokens', '1900']);
+      const long = cli(buyer, ['market', 'request', 'Tell a long story', '--max-sats', '100', '--max-tokens', '1900', '--provider', provider.npub, '--timeout', '60']);
+      await page.getByTestId('provider-live-job').waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.getByTestId('provider-live-text').innerText()).not.toBe('');
+      expect(Number((await page.getByTestId('provider-live-tokens').innerText()).replace(/\D/g, ''))).toBeGreaterThan(0);
+      await page.getByTestId('provider-cancel').click();
+      await page.getByTestId('provider-cancel-confirm').click();
+      const refused = await long;
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/cancelled by the provider; a refund is owed/);
+      const cancelled = page.getByTestId('provider-job-row').filter({ hasText: 'Tell a long story' });
+      await expect.poll(() => cancelled.innerText()).toMatch(/cancelled[\s\S]*owed/);
+      await cliJson(t, ['provider', 'set', 'max-tokens', '512']);
     } finally {
       await buyerDaemon.stop();
     }
@@ -207,7 +223,7 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
     await page.getByRole('link', { name: /^Earnings/ }).click();
     await page.getByTestId('earnings-totals').waitFor();
     await page.getByTestId('earnings-chart').locator('svg').first().waitFor();
-    expect(await page.getByTestId('earnings-jobs').innerText()).toBe('1');
+    expect(await page.getByTestId('earnings-jobs').innerText()).toBe('2');
     expect(await page.getByTestId('earnings-by-model').innerText()).toContain('tiny');
     expect(await page.getByTestId('earnings-by-requester').innerText()).toMatch(/npub1/);
     await page.getByTestId('earnings-period').selectOption('7');

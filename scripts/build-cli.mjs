@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 await build({
   // The inference process is its own entry: the core forks it (engine-client.ts finds it beside itself).
-  entryPoints: [path.join(root, 'src-main/cli/main.ts'), path.join(root, 'src-main/core/inference/engine-host.ts')],
+  entryPoints: { main: path.join(root, 'src-main/cli/main.ts'), 'engine-host': path.join(root, 'src-main/core/inference/engine-host.ts') },
   outdir: path.join(root, 'out/cli'),
   outExtension: { '.js': '.mjs' },
   // Chunks keep the core out of commands that only talk to the daemon.

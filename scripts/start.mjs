@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronViteBin } from './electron-vite-bin.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
@@ -27,14 +28,14 @@ function hasDisplay() {
 const binary = electronBinary();
 const headless = process.env.OPENAGENTS_HEADLESS === '1';
 if (binary && hasDisplay() && !headless) {
-  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, [electronViteBin(), 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
   const child = spawn(binary, [path.join(root, 'out/main/main.js')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   if (!existsSync(path.join(root, 'out/renderer/index.html')) || !existsSync(path.join(root, 'out/cli/main.mjs'))) {
     console.log('openagents: building the console (first start; about 15 s)…');
-    const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+    const build = spawnSync(process.execPath, [electronViteBin(), 'build'], { cwd: root, stdio: 'inherit' });
     const cliBuild = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'scripts/build-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
     if (cliBuild.status !== 0) console.warn('openagents: the build failed; the daemon will serve a minimal status page instead of the console.');
   }

@@ -131,6 +131,11 @@ describe('NIP-90 provider', () => {
     expect(status(r)).toBe('error');
     expect(detail(r)).toMatch(/below the price/);
 
+    // A prompt the model's context cannot hold is refused before anyone pays for it.
+    const huge = await ask(jobRequest('word '.repeat(600), 100_000));
+    expect(status(huge)).toBe('error');
+    expect(detail(huge)).toMatch(/do not fit the model's context of \d+ tokens/);
+
     const unpaid = jobRequest('will not pay', 100_000);
     expect(status(await ask(unpaid))).toBe('payment-required');
     let jobs = await cliJson<JobView[]>(t, ['provider', 'jobs']);
@@ -150,6 +155,18 @@ describe('NIP-90 provider', () => {
     const again = await cli(t, ['provider', 'cancel', unpaid.id]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already cancelled/);
+  });
+
+  it('serves a prompt longer than 1 KiB: the result carries the whole request', async () => {
+    const wallet = customerWallet(1000);
+    const req = jobRequest(`Summarise: ${'the quick brown fox jumps over the lazy dog. '.repeat(30)}`, 100_000);
+    expect(req.tags[0]![1]!.length).toBeGreaterThan(1024);
+    const fb = await ask(req);
+    expect(status(fb)).toBe('payment-required');
+    const result = next({ kinds: [Kind.TextGenerationResult], '#e': [req.id] });
+    await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+    const r = await result;
+    expect(JSON.parse(r.tags.find((x) => x[0] === 'request')![1]!)).toMatchObject({ id: req.id });
   });
 
   it('serves a NIP-04 encrypted request and encrypts the result; ignores one encrypted for another provider', async () => {

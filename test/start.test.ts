@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, testEnv } from './support/harness.js';
@@ -32,5 +34,12 @@ describe('npm start where the desktop window cannot open', () => {
     expect(exitCode).toBeUndefined();
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start on a first run', () => {
+  it('finds the electron-vite CLI it builds the console with', async () => {
+    const { electronViteBin } = (await import(pathToFileURL(path.join(ROOT, 'scripts/electron-vite-bin.mjs')).href)) as { electronViteBin: () => string };
+    expect(existsSync(electronViteBin())).toBe(true);
   });
 });

@@ -47,6 +47,7 @@ describe('engine in its own process', () => {
     const chat = await engine.chat({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 8 });
     expect(chat.usage.outputTokens).toBeGreaterThan(0);
     expect((await engine.probe()).cores).toBe(os.availableParallelism());
+    expect(await engine.countTokens('hello world')).toBeGreaterThan(1);
   });
 
   it('cancels a running generation and a waiting one', async () => {

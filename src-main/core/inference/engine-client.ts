@@ -10,7 +10,7 @@ import { InferenceEngine, type EngineChatRequest, type GenerateRequest, type Gen
 import type { ClientMessage, HostMessage } from './engine-protocol.js';
 
 /** What the app needs of a local engine; the in-process InferenceEngine and EngineClient both are one. */
-export type LocalEngine = Pick<InferenceEngine, 'agentsFirst' | 'probe' | 'inspect' | 'load' | 'loaded' | 'busy' | 'waiting' | 'generate' | 'chat' | 'unload' | 'close'>;
+export type LocalEngine = Pick<InferenceEngine, 'agentsFirst' | 'probe' | 'inspect' | 'load' | 'loaded' | 'countTokens' | 'busy' | 'waiting' | 'generate' | 'chat' | 'unload' | 'close'>;
 
 interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; onToken?: ((text: string, chunks?: number) => void) | undefined }
 
@@ -144,6 +144,10 @@ export class EngineClient implements LocalEngine {
 
   loaded(): LoadedModel | null {
     return this.info;
+  }
+
+  countTokens(text: string): Promise<number> {
+    return this.call<number>('countTokens', [text]);
   }
 
   busy(): boolean {

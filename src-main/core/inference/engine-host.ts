@@ -51,6 +51,8 @@ async function call(id: number, op: string, args: unknown[]): Promise<unknown> {
       return engine.load(args[0] as string, (args[1] ?? {}) as Parameters<InferenceEngine['load']>[1]);
     case 'unload':
       return engine.unload();
+    case 'countTokens':
+      return engine.countTokens(args[0] as string);
     case 'generate': {
       const abort = new AbortController();
       running.set(id, abort);

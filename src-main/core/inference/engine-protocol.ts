@@ -1,6 +1,6 @@
 /** Messages between EngineClient (the app) and the inference process (engine-host.ts). */
 export type ClientMessage =
-  | { t: 'call'; id: number; op: 'probe' | 'load' | 'unload' | 'generate' | 'chat'; args: unknown[] }
+  | { t: 'call'; id: number; op: 'probe' | 'load' | 'unload' | 'generate' | 'chat' | 'countTokens'; args: unknown[] }
   | { t: 'cancel'; id: number }
   | { t: 'agentsFirst'; value: boolean };
 

@@ -231,6 +231,12 @@ export class InferenceEngine {
     return this.info;
   }
 
+  /** Tokens the loaded model's tokenizer makes of a text (prompts are checked against the context before a job is sold). */
+  async countTokens(text: string): Promise<number> {
+    if (!this.model) throw new AppError('BACKEND_ERROR', 'no model is loaded');
+    return this.model.tokenize(text).length;
+  }
+
   /** Whether a generation is running now. */
   busy(): boolean {
     return this.running;

@@ -341,6 +341,19 @@ export class ProviderService {
     if (prompt.length > MAX_PROMPT_CHARS) return refuse(`prompt longer than ${MAX_PROMPT_CHARS} characters`, f);
     if (Number.isFinite(expiration) && expiration * 1000 < Date.now()) return refuse('request expired', f);
     if (bid !== null && bid < price * 1000) return refuse(`bid ${bid} msats is below the price of ${price * 1000} msats`, f);
+    const context = this.engine.loaded()?.contextSize;
+    if (context) {
+      // A prompt the model cannot hold would fail after payment: refuse it before.
+      let promptTokens: number;
+      try {
+        promptTokens = await this.engine.countTokens(prompt);
+      } catch (err) {
+        return refuse(`cannot take the job: ${toAppError(err).message}`, f);
+      }
+      if (promptTokens + maxTokens > context) {
+        return refuse(`the prompt (${promptTokens} tokens) and up to ${maxTokens} output tokens do not fit the model's context of ${context} tokens`, f);
+      }
+    }
     const count = (sql: string, ...args: unknown[]): number => this.db.prepare(sql).pluck().get(...args) as number;
     if (count(`SELECT COUNT(*) FROM jobs WHERE customer = ? AND status IN ${UNFINISHED}`, e.pubkey) >= s.maxInFlightPerRequester) {
       return refuse(`you already have ${s.maxInFlightPerRequester} unfinished jobs here; wait for them`, f);

@@ -151,6 +151,9 @@ export class EmbeddedRelay {
 
     const validator = new Validator({
       maxContentLength: this.limits.maxMessageBytes,
+      // NIP-90 carries prompts in `i` tags and whole requests in a result's `request` tag: a
+      // tag value is bounded by the message size, not by the library's 1 KiB default.
+      maxTagValueLength: this.limits.maxMessageBytes,
       maxSubscriptionIdLength: SUBSCRIPTION_ID_MAX_LENGTH,
       maxNumberOfTags: MAX_EVENT_TAGS,
     });
