@@ -205,8 +205,8 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
       await cliJson(t, ['provider', 'set', 'max-tokens', '1900']);
       const long = cli(buyer, ['market', 'request', 'Tell a long story', '--max-sats', '100', '--max-tokens', '1900', '--provider', provider.npub, '--timeout', '60']);
       await page.getByTestId('provider-live-job').waitFor({ timeout: 30_000 });
-      await expect.poll(() => page.getByTestId('provider-live-text').innerText()).not.toBe('');
-      expect(Number((await page.getByTestId('provider-live-tokens').innerText()).replace(/\D/g, ''))).toBeGreaterThan(0);
+      await expect.poll(async () => Number((await page.getByTestId('provider-live-tokens').innerText()).replace(/\D/g, '')), { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(await page.getByTestId('provider-live-text').innerText()).not.toMatch(/^(Waiting for the engine…|Starting…)?$/);
       await page.getByTestId('provider-cancel').click();
       await page.getByTestId('provider-cancel-confirm').click();
       const refused = await long;
@@ -214,6 +214,9 @@ describe.skipIf(!haveChromium)(`web console${haveChromium ? '' : ` (skipped: no 
       expect(refused.stderr).toMatch(/cancelled by the provider; a refund is owed/);
       const cancelled = page.getByTestId('provider-job-row').filter({ hasText: 'Tell a long story' });
       await expect.poll(() => cancelled.innerText()).toMatch(/cancelled[\s\S]*owed/);
+      // Paying it now still fails, and says why.
+      await cancelled.getByTestId('provider-refund-retry').click();
+      await cancelled.getByRole('alert').filter({ hasText: /no Lightning address/ }).waitFor();
       await cliJson(t, ['provider', 'set', 'max-tokens', '512']);
     } finally {
       await buyerDaemon.stop();

@@ -69,6 +69,27 @@ function customerWallet(sats: number): DevnetWallet {
   return w;
 }
 
+/**
+ * A Lightning-address service for a customer (a test double of a public LNURL server) that
+ * issues real devnet invoices of the customer's wallet.
+ */
+async function lightningAddressService(wallet: DevnetWallet): Promise<{ address: string; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    res.setHeader('content-type', 'application/json');
+    if (url.pathname === '/.well-known/lnurlp/customer') {
+      res.end(JSON.stringify({ tag: 'payRequest', callback: `http://127.0.0.1:${(server.address() as AddressInfo).port}/pay`, minSendable: 1000, maxSendable: 100_000_000, metadata: '[["text/plain","customer"]]' }));
+    } else if (url.pathname === '/pay') {
+      void wallet.createInvoice({ amountSats: Number(url.searchParams.get('amount')) / 1000, memo: 'refund' }).then((inv) => res.end(JSON.stringify({ pr: inv.bolt11, routes: [] })));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { address: `customer@127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 const set = (key: string, value: string): Promise<ProviderStatusView> => cliJson<ProviderStatusView>(t, ['provider', 'set', key, value]);
 
 /** "HH:MM" of now plus some minutes, local time. */
@@ -233,25 +254,10 @@ describe('NIP-90 provider', () => {
   });
 
   it('refunds a paid job the requester cancels, to the Lightning address on their profile', async () => {
-    // A Lightning-address service for the customer (test double of a public LNURL server),
-    // issuing real devnet invoices of the customer's wallet.
     const wallet = customerWallet(1000);
-    const lnurl = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      res.setHeader('content-type', 'application/json');
-      if (url.pathname === '/.well-known/lnurlp/customer') {
-        res.end(JSON.stringify({ tag: 'payRequest', callback: `http://127.0.0.1:${(lnurl.address() as AddressInfo).port}/pay`, minSendable: 1000, maxSendable: 100_000_000, metadata: '[["text/plain","customer"]]' }));
-      } else if (url.pathname === '/pay') {
-        void wallet.createInvoice({ amountSats: Number(url.searchParams.get('amount')) / 1000, memo: 'refund' }).then((inv) => res.end(JSON.stringify({ pr: inv.bolt11, routes: [] })));
-      } else {
-        res.statusCode = 404;
-        res.end('{}');
-      }
-    });
-    await new Promise<void>((r) => lnurl.listen(0, '127.0.0.1', r));
+    const lnurl = await lightningAddressService(wallet);
     try {
-      const port = (lnurl.address() as AddressInfo).port;
-      await relay.publish(finalizeEvent({ kind: 0, created_at: Math.floor(Date.now() / 1000), tags: [], content: JSON.stringify({ name: 'customer', lud16: `customer@127.0.0.1:${port}` }) }, customerSk));
+      await relay.publish(finalizeEvent({ kind: 0, created_at: Math.floor(Date.now() / 1000), tags: [], content: JSON.stringify({ name: 'customer', lud16: lnurl.address }) }, customerSk));
       await set('max-tokens', '1500');
       // 1,500 tokens take the tiny model about two seconds: time to cancel while it runs.
       const req = jobRequest('Tell a long story', 1_000_000, { maxTokens: 1500 });
@@ -290,6 +296,20 @@ describe('NIP-90 provider', () => {
       const job = (await cliJson<JobView[]>(t, ['provider', 'jobs'])).find((j) => j.id === req.id)!;
       expect(job.refund).toMatchObject({ status: 'owed', sats: 25 });
       expect(job.refund?.detail).toMatch(/no Lightning address/);
+      expect(await wallet.balance()).toBe(1000 - 25);
+
+      // Once the requester publishes a Lightning address, the operator pays the refund owed.
+      const lnurl = await lightningAddressService(wallet);
+      try {
+        await relay.publish(finalizeEvent({ kind: 0, created_at: Math.floor(Date.now() / 1000), tags: [], content: JSON.stringify({ lud16: lnurl.address }) }, sk));
+        expect(await cliJson<JobView>(t, ['provider', 'refund', req.id])).toMatchObject({ refund: { status: 'paid', sats: 25 } });
+        expect(await wallet.balance()).toBe(1000);
+        const twice = await cli(t, ['provider', 'refund', req.id]);
+        expect(twice.code).not.toBe(0);
+        expect(twice.stderr).toMatch(/already refunded/);
+      } finally {
+        lnurl.close();
+      }
     } finally {
       await set('max-tokens', '32');
     }
@@ -325,9 +345,9 @@ describe('NIP-90 provider', () => {
       expect(after.byModel).toEqual([{ key: 'tiny', sats: after.totalSats, jobs: after.jobs }]);
       const buyerPk = (await cliJson<{ pubkey: string }>(buyer, ['identity', 'status'])).pubkey;
       expect(after.byRequester.find((b) => b.key === buyerPk)).toMatchObject({ sats: 22, jobs: 2 });
-      expect(after.refundedSats).toBe(25);
-      expect(after.refundsOwedSats).toBe(25);
-      expect(after.netSats).toBe(after.totalSats - 25 - after.agentSpendingSats);
+      expect(after.refundedSats).toBe(50);
+      expect(after.refundsOwedSats).toBe(0);
+      expect(after.netSats).toBe(after.totalSats - 50 - after.agentSpendingSats);
     } finally {
       await cli(t, ['relays', 'remove', buyerDaemon.ready.relayUrl!]);
       await buyerDaemon.stop();

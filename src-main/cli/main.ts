@@ -510,6 +510,10 @@ providerCmd.command('cancel <job>').description('stop a job (a paid one is refun
   await call('provider.cancel', { id }, jobLine);
 });
 
+providerCmd.command('refund <job>').description("pay a refund still owed (the requester's Lightning address is looked up again)").action(async (id: string) => {
+  await call('provider.refund', { id }, jobLine);
+});
+
 // ---- earnings ----
 program
   .command('earnings')

@@ -171,6 +171,8 @@ export const procedures = {
   'provider.jobs': z.object({ limit: z.number().int().min(1).max(1000).default(50) }).strict(),
   /** The operator stops a job; a paid one is refunded when the requester can be paid (lud16), else recorded as owed. */
   'provider.cancel': z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'a job id (64 hex)') }).strict(),
+  /** Pays a refund still owed for a job (the requester may have published a Lightning address since). */
+  'provider.refund': z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'a job id (64 hex)') }).strict(),
   /** Earnings since a time (ms; default: 30 days ago), by local day, model and requester, net of the agents' spending. */
   'earnings.summary': z.object({ since: z.number().int().min(0).optional() }).strict(),
   /** Buy a NIP-90 text generation from the market with the operator wallet: post, pay the invoice (≤ maxSats), wait for the result. */
@@ -505,6 +507,7 @@ export interface ProcedureOutputs {
   'provider.set': ProviderStatusView;
   'provider.jobs': JobView[];
   'provider.cancel': JobView;
+  'provider.refund': JobView;
   'earnings.summary': EarningsView;
   'market.request': MarketResultView;
   'models.recommended': RecommendationsView;

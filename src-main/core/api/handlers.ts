@@ -586,6 +586,10 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
       identity.requireInitialized();
       return jobView(await node.provider.cancel(input.id));
     },
+    'provider.refund': async (input) => {
+      identity.requireInitialized();
+      return jobView(await node.provider.retryRefund(input.id));
+    },
     'earnings.summary': async (input) => {
       identity.requireInitialized();
       return earningsSince(db, input.since ?? startOfLocalDay(Date.now() - 29 * 86_400_000));

@@ -514,6 +514,18 @@ export class ProviderService {
     return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow;
   }
 
+  /** Tries again to pay a refund that is owed (or whose payment failed). */
+  async retryRefund(id: string): Promise<JobRow> {
+    const job = this.job(id);
+    if (!job) throw new AppError('NOT_FOUND', `no job ${id}`);
+    if (job.refund_status === 'paid') throw new AppError('CONFLICT', `job ${id.slice(0, 12)} was already refunded`);
+    if (job.refund_status !== 'owed' && job.refund_status !== 'failed') throw new AppError('CONFLICT', `no refund is owed for job ${id.slice(0, 12)}`);
+    const r = await this.refunds.refund(job, job.error ?? 'refund owed');
+    this.jobEvent(id);
+    if (r.status !== 'paid') throw new AppError('PAYMENT_FAILED', r.detail);
+    return this.job(id)!;
+  }
+
   private onDeletion(e: Event): void {
     for (const t of e.tags) {
       if (t[0] !== 'e' || !t[1]) continue;

@@ -11,7 +11,7 @@ export interface RefundOutcome { status: 'paid' | 'owed' | 'failed'; sats: numbe
 
 /**
  * Pays a requester back for a paid job that failed or was cancelled: the requester's
- * Lightning address (lud16 of their kind-0 profile) is asked for an invoice of exactly the
+ * Lightning address (lud16, or an lud06 LNURL, of their kind-0 profile) is asked for an invoice of exactly the
  * price, paid from the operator wallet once (idempotency key per job). Without an address
  * the refund is recorded as owed; a failed attempt is recorded with its reason.
  */
@@ -37,7 +37,7 @@ export class Refunds {
     if (existing === 'paid') return { status: 'paid', sats, detail: 'already refunded' };
     record({ status: 'owed', sats, detail: why });
     const address = await this.lightningAddress(job.customer);
-    if (!address) return record({ status: 'owed', sats, detail: `${why}; the requester has no Lightning address (lud16) on their profile, so the refund is owed` });
+    if (!address) return record({ status: 'owed', sats, detail: `${why}; the requester has no Lightning address (lud16 or lud06) on their profile, so the refund is owed` });
     try {
       const bolt11 = await invoiceFromAddress(address, sats * 1000, `Refund for NIP-90 job ${job.id.slice(0, 12)}`);
       const hw = this.wallets.operator();
@@ -56,8 +56,9 @@ export class Refunds {
     try {
       const [profile] = (await this.pool.query([{ kinds: [Kind.Metadata], authors: [pubkey], limit: 1 }], 3000)).sort((a, b) => b.created_at - a.created_at);
       if (!profile) return null;
-      const lud16 = (JSON.parse(profile.content) as { lud16?: unknown }).lud16;
-      return typeof lud16 === 'string' && lud16.includes('@') ? lud16 : null;
+      const { lud16, lud06 } = JSON.parse(profile.content) as { lud16?: unknown; lud06?: unknown };
+      if (typeof lud16 === 'string' && lud16.includes('@')) return lud16;
+      return typeof lud06 === 'string' && /^lnurl1/i.test(lud06) ? lud06 : null;
     } catch {
       return null;
     }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevnetNetwork } from './devnet/devnet-network.js';
-import { fetchPayRequest, invoiceFromAddress, lightningAddressUrl } from './lnurl.js';
+import { bech32 } from '@scure/base';
+import { fetchPayRequest, invoiceFromAddress, lightningAddressUrl, lnurlToUrl } from './lnurl.js';
 
 // A Lightning-address service on loopback (a test double of a public LNURL server) whose
 // invoices come from a real devnet wallet; `skew` makes it return a wrong amount.
@@ -52,6 +53,15 @@ describe('Lightning address (LUD-16)', () => {
     expect(await fetchPayRequest(`alice@127.0.0.1:${port}`)).toMatchObject({ minSendable: 1000, maxSendable: 50_000 });
     const pr = await invoiceFromAddress(`alice@127.0.0.1:${port}`, 21_000);
     expect(pr.startsWith('ln')).toBe(true);
+  });
+
+  it('takes an LNURL (lud06) too, https only except loopback and onion', async () => {
+    const encode = (url: string): string => bech32.encode('lnurl', bech32.toWords(new TextEncoder().encode(url)), 2000);
+    const lnurl = encode(`http://127.0.0.1:${port}/.well-known/lnurlp/alice`);
+    expect(lnurlToUrl(lnurl.toUpperCase())).toBe(`http://127.0.0.1:${port}/.well-known/lnurlp/alice`);
+    expect((await invoiceFromAddress(lnurl, 5000)).startsWith('ln')).toBe(true);
+    expect(() => lnurlToUrl(encode('http://example.com/pay'))).toThrow(/must use https/);
+    expect(() => lnurlToUrl('lnurl1notvalid')).toThrow(/not an LNURL/);
   });
 
   it('refuses amounts out of range, a wrong invoice amount, service errors and unreachable hosts', async () => {

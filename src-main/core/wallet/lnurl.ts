@@ -1,3 +1,4 @@
+import { bech32 } from '@scure/base';
 import { AppError } from '../errors.js';
 import { decodeInvoice } from './devnet/invoice-codec.js';
 
@@ -22,6 +23,27 @@ export function lightningAddressUrl(address: string): string {
   return `${plain ? 'http' : 'https'}://${domain}/.well-known/lnurlp/${encodeURIComponent(name.toLowerCase())}`;
 }
 
+/** A LUD-01 `lnurl1…` (bech32) as its URL; https, or http for loopback and .onion hosts. */
+export function lnurlToUrl(lnurl: string): string {
+  let url: URL;
+  try {
+    const { prefix, words } = bech32.decode(lnurl.trim().toLowerCase() as `${string}1${string}`, 2000);
+    if (prefix !== 'lnurl') throw new Error(`prefix ${prefix}`);
+    url = new URL(new TextDecoder().decode(bech32.fromWords(words)));
+  } catch (err) {
+    throw new AppError('BAD_INPUT', `not an LNURL: ${(err as Error).message}`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const plainOk = host === 'localhost' || host === '127.0.0.1' || host === '::1' || host.endsWith('.onion');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainOk)) throw new AppError('BAD_INPUT', `an LNURL must use https, not ${url.protocol}`);
+  return url.toString();
+}
+
+/** The pay-request URL of a Lightning address (name@domain) or an LNURL (lnurl1…). */
+function payRequestUrl(target: string): string {
+  return /^lnurl1/i.test(target.trim()) ? lnurlToUrl(target) : lightningAddressUrl(target);
+}
+
 async function getJson(url: string): Promise<Record<string, unknown>> {
   let res: Response;
   try {
@@ -43,7 +65,7 @@ async function getJson(url: string): Promise<Record<string, unknown>> {
 }
 
 export async function fetchPayRequest(address: string): Promise<PayRequestInfo> {
-  const url = lightningAddressUrl(address);
+  const url = payRequestUrl(address);
   const r = await getJson(url);
   if (r.tag !== 'payRequest' || typeof r.callback !== 'string' || typeof r.minSendable !== 'number' || typeof r.maxSendable !== 'number') {
     throw new AppError('BACKEND_ERROR', `${address} is not a Lightning address pay request`);

@@ -1,7 +1,7 @@
 import type { JobView } from '../../../../src-main/core/api/contract';
-import { useProc } from '../../api/hooks';
+import { useProc, useProcMutation } from '../../api/hooks';
 import { shortKey } from '../../components/keys';
-import { Badge, Card, Empty, ErrorState, Loading, Sats, Time } from '../../components/ui';
+import { Badge, Card, Empty, ErrorState, FormError, Loading, Sats, Time } from '../../components/ui';
 import { VirtualList } from '../../components/VirtualList';
 import { jobStatusTone, refundTone } from './format';
 
@@ -75,6 +75,7 @@ function JobRow({ job }: { job: JobView }) {
           <span title={job.refund.detail ?? undefined}>
             <Badge tone={refundTone(job.refund.status)}>{job.refund.status}</Badge> <Sats value={job.refund.sats} />
             {job.refund.detail ? <span className="muted small provider-block">{job.refund.detail}</span> : null}
+            {job.refund.status !== 'paid' ? <RetryRefund id={job.id} /> : null}
           </span>
         ) : <span className="muted">—</span>}
       </span>
@@ -84,5 +85,18 @@ function JobRow({ job }: { job: JobView }) {
         {job.error ? <span className="provider-job-error provider-block">{job.error}</span> : null}
       </span>
     </>
+  );
+}
+
+/** Pays a refund still owed, once the requester can be paid (their Lightning address is looked up again). */
+function RetryRefund({ id }: { id: string }) {
+  const refund = useProcMutation('provider.refund', ['provider.jobs', 'earnings.summary']);
+  return (
+    <span className="provider-block">
+      <button type="button" className="small" onClick={() => refund.mutate({ id })} disabled={refund.isPending} data-testid="provider-refund-retry">
+        {refund.isPending ? 'Paying…' : 'Pay refund'}
+      </button>
+      <FormError error={refund.error} />
+    </span>
   );
 }
