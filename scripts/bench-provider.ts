@@ -20,7 +20,7 @@ import { DevnetNetwork } from '../src-main/core/wallet/devnet/devnet-network.js'
 import { cliJson, startDaemon, testEnv } from '../test/support/harness.js';
 
 useWebSocketImplementation(WebSocket);
-const JOBS = Number(process.env.BENCH_JOBS ?? 30);
+const JOBS = Number(process.env.BENCH_JOBS ?? 60);
 // A job of a few hundred tokens, as text generation jobs are; with very short jobs the two
 // event hops (processing, result: sign, relay verify, client verify) dominate the window.
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 256);
@@ -42,6 +42,8 @@ await cliJson(t, ['init']);
 await cliJson(t, ['models', 'import', file, '--name', 'tiny']);
 const daemon = await startDaemon(t);
 const provider = await cliJson<ProviderStatusView>(t, ['provider', 'online', '--model', 'tiny', '--min-price-sats', '1', '--price-per-1k-sats', '1', '--max-tokens', String(TOKENS)]);
+// One customer sends every job: lift the per-requester hourly limit (60 by default).
+await cliJson(t, ['provider', 'set', 'max-jobs-per-requester-per-hour', '100000']);
 const relay = await Relay.connect(daemon.ready.relayUrl!);
 const net = new DevnetNetwork(t.devnetDir);
 const wallet = net.openWallet(new Uint8Array(randomBytes(32)), 'bench customer');
