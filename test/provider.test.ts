@@ -391,6 +391,48 @@ describe('NIP-90 provider', () => {
     expect((await result).pubkey).toBe(provider.pubkey);
   });
 
+  it('withdraws unpaid jobs when it goes offline, and refunds an invoice paid anyway', async () => {
+    const sk = generateSecretKey();
+    const wallet = customerWallet(100);
+    const req = jobRequest('pay me later', 100_000, { sk });
+    const fb = await ask(req);
+    const withdrawn = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'error');
+    await cliJson(t, ['provider', 'offline']);
+    expect(detail(await withdrawn)).toMatch(/went offline; do not pay/);
+    await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+    const until = Date.now() + 20_000;
+    let job: JobView | undefined;
+    while (Date.now() < until) {
+      job = (await cliJson<JobView[]>(t, ['provider', 'jobs'])).find((j) => j.id === req.id);
+      if (job?.refund) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(job).toMatchObject({ status: 'cancelled', refund: { status: 'owed', sats: 11 } });
+    expect(job?.paidAt).not.toBe(null);
+    await cliJson(t, ['provider', 'online']);
+  });
+
+  it('fails and refunds a paid job a crash interrupted, when the node starts again', async () => {
+    const sk = generateSecretKey();
+    const wallet = customerWallet(1000);
+    await set('max-tokens', '1500');
+    const req = jobRequest('A story cut short', 1_000_000, { sk, maxTokens: 1500 });
+    const fb = await ask(req);
+    const processing = next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'processing');
+    await wallet.payInvoice({ bolt11: fb.tags.find((x) => x[0] === 'amount')![2]!, maxFeeSats: 0, idempotencyKey: `customer:${req.id}` });
+    await processing;
+    await daemon.kill();
+    daemon = await startDaemon(t);
+    relay.close();
+    relay = await Relay.connect(daemon.ready.relayUrl!);
+    const told = await next({ kinds: [Kind.JobFeedback], '#e': [req.id] }, (e) => status(e) === 'error');
+    expect(detail(told)).toMatch(/the node stopped while the job was running; a refund is owed/);
+    const job = (await cliJson<JobView[]>(t, ['provider', 'jobs'])).find((j) => j.id === req.id);
+    expect(job).toMatchObject({ status: 'failed', refund: { status: 'owed', sats: 25 } });
+    await cliJson(t, ['provider', 'online']);
+    await set('max-tokens', '32');
+  });
+
   it('keeps the job history across a restart and resumes selling only when asked to', async () => {
     await daemon.stop();
     const jobs = await cliJson<JobView[]>(t, ['provider', 'jobs', '--limit', '200']);

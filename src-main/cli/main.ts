@@ -466,7 +466,7 @@ models.command('remove <name>').description('unregister (deletes the file only i
 const providerText = (v: ProviderStatusView): string => [
   `provider ${v.state}${v.reasons.length ? ` — ${v.reasons.join('; ')}` : v.lastError ? ` — ${v.lastError}` : ''}`,
   `  pubkey   ${v.npub}`,
-  `  model    ${v.model ?? '(none)'}${v.engine.loaded ? ` (loaded: context ${v.engine.loaded.contextSize}, ${v.engine.loaded.threads} threads, ${v.engine.loaded.gpuLayers} GPU layers)` : ''}`,
+  `  model    ${v.model ?? '(none)'}${v.engine.loaded ? ` (loaded: context ${v.engine.loaded.contextSize}, ${v.engine.loaded.threads} thread${v.engine.loaded.threads === 1 ? '' : 's'}, ${v.engine.loaded.gpuLayers} GPU layers)` : ''}`,
   `  price    ${v.minPriceSats} sats per job + ${v.pricePer1kSats} sats per 1k tokens; up to ${v.maxTokens} tokens; ${v.settings.maxConcurrent} jobs at once`,
   `  relays   ${v.relays.map((r) => `${r.url}${r.connected ? '' : ' (not connected)'}`).join(', ') || '(none: relays run in the daemon)'}`,
   ...v.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}     ${c.name}: ${c.detail}`),
@@ -533,12 +533,14 @@ program
     await call('earnings.summary', { since }, (v) => [
       `earned ${satsLabel(v.totalSats)} from ${v.jobs} jobs since ${new Date(v.since).toLocaleDateString()}`,
       `  refunded ${satsLabel(v.refundedSats)}${v.refundsOwedSats ? `, refunds owed ${satsLabel(v.refundsOwedSats)}` : ''}; agents spent ${satsLabel(v.agentSpendingSats)}; net ${satsLabel(v.netSats)}`,
-      '  by day:',
-      ...v.byDay.filter((d) => d.jobs).map((d) => `    ${d.key}  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
-      '  by model:',
-      ...v.byModel.map((d) => `    ${d.key.padEnd(24)} ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
-      '  by requester:',
-      ...v.byRequester.map((d) => `    ${d.key.slice(0, 16)}…  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+      ...(v.jobs ? [
+        '  by day:',
+        ...v.byDay.filter((d) => d.jobs).map((d) => `    ${d.key}  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+        '  by model:',
+        ...v.byModel.map((d) => `    ${d.key.padEnd(24)} ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+        '  by requester:',
+        ...v.byRequester.map((d) => `    ${d.key.slice(0, 16)}…  ${satsLabel(d.sats).padStart(14)}  ${d.jobs} jobs`),
+      ] : ['  no paid jobs in this period: `openagents provider online` to sell']),
     ].join('\n'));
   });
 

@@ -216,6 +216,8 @@ export class OpenAgentsNode {
     this.started = true;
     const report = this.identity.status().initialized ? await this.runtime.recover() : { rolledBack: [], resumed: [], effectsCompleted: 0 };
     this.runtime.start();
+    // The provider watches payments before the watcher reports any (an invoice paid while down).
+    if (this.nostrWanted() && this.identity.status().initialized) this.provider.start();
     this.incoming.start();
     await this.startNostr();
     if (this.options.mode !== 'direct' && this.localApiSettings().enabled) await this.startLocalApi();

@@ -58,6 +58,7 @@ export class ProviderService {
   private readonly live = new Map<string, LiveJob>();
   private readonly seen = new Set<string>();
   private admitting = 0;
+  private interrupted: JobRow[] = [];
   private intent = false;
   private lastLoadAttempt = 0;
   state: ProviderState = 'offline';
@@ -162,8 +163,8 @@ export class ProviderService {
     this.intent = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.offPayment?.();
-    this.offPayment = null;
+    // Jobs still waiting for payment are withdrawn; one paid anyway is refunded. Paid jobs finish.
+    this.withdrawUnpaid('the provider went offline');
     if (this.governor) clearInterval(this.governor);
     this.governor = null;
     if (this.nostr.active) this.announce(false);
@@ -171,9 +172,14 @@ export class ProviderService {
     this.setState('offline', []);
   }
 
-  /** At start: back online only if the operator enabled "resume selling at start" and left it online. */
+  /**
+   * At start: payments are watched from now on (an invoice paid while the provider is offline
+   * still runs its job or is refunded); jobs a crash interrupted are failed and refunded;
+   * selling resumes only if the operator enabled "resume selling at start" and left it online.
+   */
   async resume(): Promise<void> {
     const s = this.store.get();
+    await this.recover(s.online && s.resumeAtStart);
     if (!s.online || !s.resumeAtStart) return;
     try {
       await this.goOnline();
@@ -185,6 +191,53 @@ export class ProviderService {
       this.setState('degraded', [this.lastError]);
       this.startGovernor();
       this.log(`provider could not go back online: ${this.lastError}`);
+    }
+  }
+
+  /**
+   * Before the node's payment watcher starts: note the paid jobs a crash or stop interrupted
+   * (they are failed and refunded once the relays are up, in resume()) and watch payments for
+   * good, online or not.
+   */
+  start(): void {
+    this.interrupted = this.db.prepare("SELECT * FROM jobs WHERE status IN ('queued', 'processing')").all() as JobRow[];
+    this.offPayment ??= this.events.on('payment.received', (p) => void this.onPaid(p.paymentHash));
+  }
+
+  /** Jobs left unfinished by a crash or a stop: paid ones failed and refunded; unpaid ones re-armed or withdrawn. */
+  private async recover(resuming: boolean): Promise<void> {
+    const interrupted = this.interrupted.filter((j) => !this.live.has(j.id));
+    this.interrupted = [];
+    if (resuming) {
+      const s = this.store.get();
+      for (const j of this.db.prepare("SELECT id, created_at FROM jobs WHERE status = 'payment_required'").all() as { id: string; created_at: number }[]) {
+        const left = j.created_at + s.paymentTimeoutSeconds * 1000 - Date.now();
+        this.timers.set(j.id, setTimeout(() => this.expire(j.id), Math.max(0, left)).unref());
+      }
+    } else {
+      this.withdrawUnpaid('the provider is offline');
+    }
+    if (!interrupted.length) return;
+    await this.nostr.pool.waitConnected(10_000).catch(() => undefined);
+    for (const job of interrupted) {
+      const reason = 'the node stopped while the job was running';
+      this.db.prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'processing')").run(reason, Date.now(), job.id);
+      const r = await this.refunds.refund(job, reason);
+      this.feedback(job, 'error', `${reason}; ${r.status === 'paid' ? `refunded ${r.sats} sats` : 'a refund is owed'}`);
+      this.jobEvent(job.id);
+      this.log(`job ${job.id.slice(0, 12)} was interrupted: ${r.detail}`);
+    }
+  }
+
+  private withdrawUnpaid(reason: string): void {
+    const open = this.db.prepare("SELECT id, customer FROM jobs WHERE status = 'payment_required'").all() as { id: string; customer: string }[];
+    for (const j of open) {
+      const changed = this.db.prepare("UPDATE jobs SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'payment_required'").run(reason, Date.now(), j.id).changes;
+      if (!changed) continue;
+      clearTimeout(this.timers.get(j.id));
+      this.timers.delete(j.id);
+      if (this.nostr.active) this.feedback(j, 'error', `${reason}; do not pay this job's invoice (a payment would be refunded)`);
+      this.jobEvent(j.id);
     }
   }
 
@@ -212,8 +265,8 @@ export class ProviderService {
       offRequests();
       offDeletions();
     };
-    this.offPayment?.();
-    this.offPayment = this.events.on('payment.received', (p) => void this.onPaid(p.paymentHash));
+    // Normally registered at start; a home initialised after the node started gets it here.
+    this.offPayment ??= this.events.on('payment.received', (p) => void this.onPaid(p.paymentHash));
   }
 
   private startGovernor(): void {
@@ -421,6 +474,9 @@ export class ProviderService {
     this.live.set(job.id, live);
     this.startFlusher();
     try {
+      // Paid while offline, or after a crash of the engine: load the job's model first.
+      const entry = this.models.require(job.model ?? '');
+      if (this.engine.loaded()?.path !== entry.path) await this.loadModel({ ...this.store.get(), model: job.model }, true);
       const r = await this.engine.generate({
         prompt: job.prompt,
         maxTokens: job.max_tokens,
