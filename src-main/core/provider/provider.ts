@@ -1,5 +1,5 @@
 import type { Event } from 'nostr-tools';
-import { decrypt as nip04Decrypt, encrypt as nip04Encrypt } from 'nostr-tools/nip04';
+import { encrypt as nip04Encrypt } from 'nostr-tools/nip04';
 import type { LiveJobView, ProviderCheck, ProviderSettingsPatch, ProviderState } from '../api/contract.js';
 import type { Db } from '../store/db.js';
 import { AppError, toAppError } from '../errors.js';
@@ -10,13 +10,13 @@ import { Kind } from '../nostr/kinds.js';
 import type { NostrService } from '../nostr/service.js';
 import type { PaymentBook } from '../wallet/payments.js';
 import type { WalletRegistry } from '../wallet/registry.js';
+import { MAX_PROMPT_CHARS, readTerms, requestTags, requesterRefusal, termsRefusal } from './admission.js';
 import { pauseReasons, type MachineSignals } from './governor.js';
 import { Refunds } from './refunds.js';
 import { ProviderSettingsStore, type ProviderSettings } from './settings.js';
 
 export type { ProviderSettings } from './settings.js';
 
-const MAX_PROMPT_CHARS = 20_000;
 /** Statuses of a job that is not finished: it counts against concurrency and per-requester limits. */
 const UNFINISHED = "('payment_required', 'queued', 'processing')";
 
@@ -24,11 +24,6 @@ export interface JobRow {
   id: string; customer: string; status: string; prompt: string; request: string | null; model: string | null; max_tokens: number; bid_msats: number | null;
   price_sats: number; invoice: string | null; payment_hash: string | null; output_tokens: number | null; error: string | null; created_at: number; paid_at: number | null;
   finished_at: number | null; encrypted: number; started_at: number | null; refund_status: 'owed' | 'paid' | 'failed' | null; refund_sats: number | null; refund_detail: string | null;
-}
-
-/** The price of a job: the minimum plus the per-1k-token rate on the tokens it may produce (integer sats, rounded up). */
-export function jobPriceSats(s: Pick<ProviderSettings, 'minPriceSats' | 'pricePer1kSats'>, maxTokens: number): number {
-  return s.minPriceSats + Math.ceil((maxTokens * s.pricePer1kSats) / 1000);
 }
 
 export interface ProviderKeys { pubkey: () => string; secretKey: () => Uint8Array }
@@ -367,33 +362,19 @@ export class ProviderService {
       return;
     }
     if (encrypted && target !== me) return; // encrypted for someone else
-    let tags = e.tags;
-    if (encrypted) {
-      try {
-        const inner = JSON.parse(nip04Decrypt(this.keys.secretKey(), e.pubkey, e.content)) as unknown;
-        if (!Array.isArray(inner) || !inner.every((t) => Array.isArray(t) && t.every((x) => typeof x === 'string'))) throw new Error('not a tag list');
-        tags = [...e.tags, ...(inner as string[][])];
-      } catch (err) {
-        return refuse(`cannot decrypt the request: ${(err as Error).message}`);
-      }
+    let tags: string[][];
+    try {
+      tags = requestTags(e, encrypted, this.keys.secretKey);
+    } catch (err) {
+      return refuse(`cannot decrypt the request: ${(err as Error).message}`);
     }
-    if (s.deny.includes(e.pubkey)) return refuse('this provider does not serve you');
-    if (s.allow.length && !s.allow.includes(e.pubkey)) return refuse('this provider serves only its allow list');
-
-    const input = tags.find((t) => t[0] === 'i' && (t[2] === 'text' || t[2] === 'prompt'));
-    const param = (name: string): string | undefined => tags.find((t) => t[0] === 'param' && t[1] === name)?.[2];
-    const requested = Number(param('max_tokens') ?? s.maxTokens);
-    const maxTokens = Number.isInteger(requested) && requested > 0 ? Math.min(requested, s.maxTokens) : s.maxTokens;
-    const bidTag = tags.find((t) => t[0] === 'bid')?.[1];
-    const bid = bidTag !== undefined && /^\d+$/.test(bidTag) ? Number(bidTag) : null;
-    const price = jobPriceSats(s, maxTokens);
-    const prompt = input?.[1] ?? '';
+    const rule = requesterRefusal(e.pubkey, s);
+    if (rule) return refuse(rule);
+    const terms = readTerms(tags, s);
+    const { prompt, maxTokens, bidMsats: bid, priceSats: price } = terms;
     const f = { prompt: encrypted ? '' : prompt.slice(0, MAX_PROMPT_CHARS), maxTokens, bid, price };
-    const expiration = Number(tags.find((t) => t[0] === 'expiration')?.[1] ?? NaN);
-    if (!input || !prompt) return refuse('no text input (an "i" tag of type text)', f);
-    if (prompt.length > MAX_PROMPT_CHARS) return refuse(`prompt longer than ${MAX_PROMPT_CHARS} characters`, f);
-    if (Number.isFinite(expiration) && expiration * 1000 < Date.now()) return refuse('request expired', f);
-    if (bid !== null && bid < price * 1000) return refuse(`bid ${bid} msats is below the price of ${price * 1000} msats`, f);
+    const bad = termsRefusal(terms, Date.now());
+    if (bad) return refuse(bad, f);
     const context = this.engine.loaded()?.contextSize;
     if (context) {
       // A prompt the model cannot hold would fail after payment: refuse it before.
