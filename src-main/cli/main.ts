@@ -7,6 +7,7 @@ import type {
 import { defaultDevnetDir, defaultHome, DEVNET_LABEL } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
 import { parseAutonomy } from '../core/runtime/autonomy.js';
+import { startOfLocalDay } from '../core/runtime/budget.js';
 import { connect } from './client.js';
 import { parseProviderSetting, PROVIDER_SETTING_KINDS } from './provider-settings.js';
 
@@ -528,7 +529,7 @@ program
         printError({ code: 'BAD_INPUT', message: `--since takes YYYY-MM-DD or a number of days, not "${o.since}"` });
         throw new CliExit(1);
       }
-      since = days !== null ? new Date(new Date().setHours(0, 0, 0, 0) - (days - 1) * 86_400_000).setHours(0, 0, 0, 0) : date!.getTime();
+      since = days !== null ? startOfLocalDay(Date.now() - (days - 1) * 86_400_000) : date!.getTime();
     }
     await call('earnings.summary', { since }, (v) => [
       `earned ${satsLabel(v.totalSats)} from ${v.jobs} jobs since ${new Date(v.since).toLocaleDateString()}`,

@@ -7,18 +7,12 @@ import { createHandlers, dispatch, type Handlers } from '../core/api/handlers.js
 import { defaultDevnetDir, defaultHome } from '../core/config.js';
 import type { ExternalKeyStore } from '../core/identity/keystore.js';
 import { OpenAgentsNode } from '../core/node.js';
-import { CpuSampler, type MachineSignals } from '../core/provider/governor.js';
+import { headlessSignals, type MachineSignals } from '../core/provider/governor.js';
 import { trayMenu, trayTooltip, type TrayAction } from './tray-menu.js';
 
 /** The provider governor's view of the desktop: real keyboard/mouse idle time and power source. */
 function desktopSignals(): MachineSignals {
-  const cpu = new CpuSampler();
-  return {
-    now: () => new Date(),
-    idleSeconds: () => powerMonitor.getSystemIdleTime(),
-    onBattery: () => powerMonitor.isOnBatteryPower(),
-    otherCpuPercent: () => cpu.otherPercent(),
-  };
+  return { ...headlessSignals(), idleSeconds: () => powerMonitor.getSystemIdleTime(), onBattery: () => powerMonitor.isOnBatteryPower() };
 }
 
 // The Electron face: a thin shell over the same core the daemon runs. Every IPC call is

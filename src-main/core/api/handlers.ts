@@ -147,7 +147,8 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
     };
   }
 
-  // The hardware probe loads llama.cpp's bindings once; status reads the cached answer.
+  // The hardware probe loads llama.cpp's bindings once; status reads the cached answer and
+  // never starts the inference process just to look (the tray and CLI ask for status often).
   let hardware: HardwareView | null = null;
   let probing: Promise<HardwareView> | null = null;
   const probeHardware = (): Promise<HardwareView> => {
@@ -159,7 +160,7 @@ export function createHandlers(node: OpenAgentsNode): Handlers {
     const s = node.provider.settings();
     const me = identity.requireInitialized().pubkey;
     const today = startOfLocalDay(Date.now());
-    if (!hardware) void probeHardware().catch(() => undefined);
+    if (!hardware && node.inference.pid !== null) void probeHardware().catch(() => undefined);
     const loaded = node.inference.loaded();
     const { online: _online, ...settingsView } = s;
     return {

@@ -110,23 +110,12 @@ export class EngineClient implements LocalEngine {
     this.closing = false;
     const child = this.spawn();
     const id = this.nextId++;
+    const onAbort = (): void => this.post({ t: 'cancel', id });
+    extra.signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onToken: extra.onToken });
-      const onAbort = (): void => this.post({ t: 'cancel', id });
-      extra.signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = (): void => extra.signal?.removeEventListener('abort', onAbort);
-      const p = this.pending.get(id)!;
-      const { resolve: res, reject: rej } = p;
-      p.resolve = (v) => {
-        cleanup();
-        res(v);
-      };
-      p.reject = (e) => {
-        cleanup();
-        rej(e);
-      };
       child.send({ t: 'call', id, op, args } satisfies ClientMessage);
-    });
+    }).finally(() => extra.signal?.removeEventListener('abort', onAbort));
   }
 
   probe(): Promise<HardwareView> {

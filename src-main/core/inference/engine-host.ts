@@ -43,6 +43,19 @@ function sendState(): void {
   send({ t: 'state', busy: engine.busy(), waiting: engine.waiting() });
 }
 
+/** A signal the parent's `cancel` message fires for this call. */
+function cancellable(id: number): AbortSignal {
+  const abort = new AbortController();
+  running.set(id, abort);
+  return abort.signal;
+}
+
+/** A generation was just queued: the parent learns the engine's new state at once. */
+function queued<T>(p: Promise<T>): Promise<T> {
+  sendState();
+  return p;
+}
+
 async function call(id: number, op: string, args: unknown[]): Promise<unknown> {
   switch (op) {
     case 'probe':
@@ -54,21 +67,12 @@ async function call(id: number, op: string, args: unknown[]): Promise<unknown> {
     case 'countTokens':
       return engine.countTokens(args[0] as string);
     case 'generate': {
-      const abort = new AbortController();
-      running.set(id, abort);
       const req = args[0] as Omit<GenerateRequest, 'signal' | 'onToken'>;
-      const p = engine.generate({ ...req, signal: abort.signal, onToken: (text) => token(id, text) });
-      sendState();
-      return p;
+      return queued(engine.generate({ ...req, signal: cancellable(id), onToken: (text) => token(id, text) }));
     }
     case 'chat': {
-      const abort = new AbortController();
-      running.set(id, abort);
-      const req = args[0] as Omit<EngineChatRequest, 'signal' | 'onText'> & { stream?: boolean };
-      const { stream, ...rest } = req;
-      const p = engine.chat({ ...rest, signal: abort.signal, ...(stream ? { onText: (text: string) => token(id, text) } : {}) });
-      sendState();
-      return p;
+      const { stream, ...rest } = args[0] as Omit<EngineChatRequest, 'signal' | 'onText'> & { stream?: boolean };
+      return queued(engine.chat({ ...rest, signal: cancellable(id), ...(stream ? { onText: (text: string) => token(id, text) } : {}) }));
     }
     default:
       throw new AppError('INTERNAL', `unknown engine operation ${op}`);

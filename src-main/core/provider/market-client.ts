@@ -8,6 +8,7 @@ import { parsePubkey } from '../identity/keys.js';
 import { Kind } from '../nostr/kinds.js';
 import type { RelayPool } from '../nostr/relay-pool.js';
 import { decodeInvoice } from '../wallet/devnet/invoice-codec.js';
+import { payFromOperator } from '../wallet/operator-payment.js';
 import type { PaymentBook } from '../wallet/payments.js';
 import type { WalletRegistry } from '../wallet/registry.js';
 
@@ -90,11 +91,7 @@ export async function requestJob(
         const inv = decodeInvoice(bolt11);
         if (inv.amountSats === null || inv.amountSats * 1000 !== msats) throw new AppError('INVOICE_INVALID', `the invoice is for ${inv.amountSats ?? 'any'} sats, not the ${msats / 1000} asked`);
         if (inv.amountSats > req.maxSats) throw new AppError('BUDGET_EXCEEDED', `the provider asks ${inv.amountSats} sats, more than --max-sats ${req.maxSats}`);
-        const hw = deps.wallets.operator();
-        const key = `nip90:${request.id}`;
-        const result = await hw.wallet.payInvoice({ bolt11, maxFeeSats: Math.max(1, Math.ceil(inv.amountSats / 100)), idempotencyKey: key });
-        deps.payments.recordOutgoing({ walletId: hw.id, agentId: null, invoice: bolt11, result, memo: `NIP-90 job ${request.id.slice(0, 12)}`, idempotencyKey: key, now: Date.now() });
-        deps.events.emit('payment.sent', { owner: 'operator', amountSats: result.amountSats, paymentHash: result.paymentHash });
+        const result = await payFromOperator(deps, bolt11, { maxFeeSats: Math.max(1, Math.ceil(inv.amountSats / 100)), idempotencyKey: `nip90:${request.id}`, memo: `NIP-90 job ${request.id.slice(0, 12)}` });
         paidTo = e.pubkey;
         paidSats = result.amountSats;
       } catch (err) {

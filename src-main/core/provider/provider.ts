@@ -54,6 +54,8 @@ export class ProviderService {
   private readonly seen = new Set<string>();
   private admitting = 0;
   private interrupted: JobRow[] = [];
+  /** The wallet as the last preflight found it; the governor re-checks only the model and relays. */
+  private walletCheck: ProviderCheck = { name: 'wallet', ok: false, detail: 'not checked yet' };
   private intent = false;
   private lastLoadAttempt = 0;
   state: ProviderState = 'offline';
@@ -89,9 +91,8 @@ export class ProviderService {
     if (reload && this.live.size) throw new AppError('CONFLICT', `${this.live.size} job(s) are running on the engine; change the model when they finish`);
     const next = this.store.update(patch);
     this.engine.agentsFirst = next.agentsFirst;
-    const engineChanged = next.model !== before.model || next.threads !== before.threads || next.gpuLayers !== before.gpuLayers;
     if (this.intent) {
-      if (engineChanged) await this.loadModel(next, true);
+      if (reload) await this.loadModel(next, true);
       this.announce(this.state === 'online');
       this.evaluate();
     }
@@ -124,15 +125,21 @@ export class ProviderService {
 
   private async preflight(s: ProviderSettings): Promise<ProviderCheck[]> {
     const model = await this.loadModel(s, false).then((d): ProviderCheck => ({ name: 'model', ok: true, detail: d }), (err: unknown): ProviderCheck => ({ name: 'model', ok: false, detail: toAppError(err).message }));
-    const wallet = await this.wallets.operator().wallet.balance().then(
-      (b): ProviderCheck => ({ name: 'wallet', ok: true, detail: `operator wallet ready (${b} sats)` }),
-      (err: unknown): ProviderCheck => ({ name: 'wallet', ok: false, detail: toAppError(err).message }),
-    );
+    const wallet = await this.checkWallet();
     const relays = await this.nostr.pool.waitConnected(10_000).then(
       (): ProviderCheck => ({ name: 'relays', ok: true, detail: `${this.nostr.pool.connectedCount()} of ${this.nostr.pool.urls().length} relays connected` }),
       (): ProviderCheck => ({ name: 'relays', ok: false, detail: `no relay connected (${this.nostr.pool.urls().join(', ') || 'none configured'})` }),
     );
     return [model, wallet, relays];
+  }
+
+  /** Asks the operator wallet for its balance; the answer is kept for the governor's checks. */
+  private async checkWallet(): Promise<ProviderCheck> {
+    this.walletCheck = await this.wallets.operator().wallet.balance().then(
+      (b): ProviderCheck => ({ name: 'wallet', ok: true, detail: `operator wallet ready (${b} sats)` }),
+      (err: unknown): ProviderCheck => ({ name: 'wallet', ok: false, detail: toAppError(err).message }),
+    );
+    return this.walletCheck;
   }
 
   /** Loads the chosen model with the operator's caps unless it is already loaded that way. */
@@ -196,6 +203,10 @@ export class ProviderService {
    */
   start(): void {
     this.interrupted = this.db.prepare("SELECT * FROM jobs WHERE status IN ('queued', 'processing')").all() as JobRow[];
+    this.watchPayments();
+  }
+
+  private watchPayments(): void {
     this.offPayment ??= this.events.on('payment.received', (p) => void this.onPaid(p.paymentHash));
   }
 
@@ -226,14 +237,7 @@ export class ProviderService {
 
   private withdrawUnpaid(reason: string): void {
     const open = this.db.prepare("SELECT id, customer FROM jobs WHERE status = 'payment_required'").all() as { id: string; customer: string }[];
-    for (const j of open) {
-      const changed = this.db.prepare("UPDATE jobs SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'payment_required'").run(reason, Date.now(), j.id).changes;
-      if (!changed) continue;
-      clearTimeout(this.timers.get(j.id));
-      this.timers.delete(j.id);
-      if (this.nostr.active) this.feedback(j, 'error', `${reason}; do not pay this job's invoice (a payment would be refunded)`);
-      this.jobEvent(j.id);
-    }
+    for (const j of open) this.closeUnpaid(j, 'cancelled', reason, `${reason}; do not pay this job's invoice (a payment would be refunded)`);
   }
 
   stop(): void {
@@ -260,8 +264,8 @@ export class ProviderService {
       offRequests();
       offDeletions();
     };
-    // Normally registered at start; a home initialised after the node started gets it here.
-    this.offPayment ??= this.events.on('payment.received', (p) => void this.onPaid(p.paymentHash));
+    // Normally watched from start; a home initialised after the node started is watched from here.
+    this.watchPayments();
   }
 
   private startGovernor(): void {
@@ -278,6 +282,10 @@ export class ProviderService {
     const relays = this.nostr.pool.connectedCount();
     const modelOk = !!s.model && this.engine.loaded()?.path === this.models.get(s.model)?.path;
     if (!relays) failed.push('no relay connected');
+    if (!this.walletCheck.ok) {
+      failed.push(this.walletCheck.detail);
+      void this.checkWallet().then((c) => c.ok && this.evaluate());
+    }
     if (!modelOk) {
       failed.push(`model ${s.model ?? '(none)'} is not loaded`);
       if (s.model && Date.now() - this.lastLoadAttempt > 30_000) {
@@ -288,7 +296,7 @@ export class ProviderService {
     }
     this.checks = [
       { name: 'model', ok: modelOk, detail: modelOk ? `${s.model} loaded (${this.engine.loaded()?.note ?? ''})` : `model ${s.model ?? '(none)'} is not loaded${this.lastError ? `: ${this.lastError}` : ''}` },
-      { name: 'wallet', ok: true, detail: 'operator wallet ready' },
+      this.walletCheck,
       { name: 'relays', ok: relays > 0, detail: `${relays} of ${this.nostr.pool.urls().length} relays connected` },
     ];
     if (failed.length) return this.setState('degraded', failed);
@@ -418,13 +426,18 @@ export class ProviderService {
   }
 
   private expire(id: string): void {
-    this.timers.delete(id);
-    const changed = this.db.prepare("UPDATE jobs SET status = 'expired', error = 'payment not received in time', finished_at = ? WHERE id = ? AND status = 'payment_required'").run(Date.now(), id).changes;
-    if (changed) {
-      const job = this.db.prepare('SELECT id, customer FROM jobs WHERE id = ?').get(id) as { id: string; customer: string };
-      this.feedback(job, 'error', 'payment not received in time; nothing was run');
-      this.jobEvent(id);
-    }
+    this.closeUnpaid({ id, customer: this.job(id)?.customer ?? '' }, 'expired', 'payment not received in time', 'payment not received in time; nothing was run');
+  }
+
+  /** Ends a job still waiting for payment (expired, cancelled, withdrawn) and tells the requester; false if it was no longer waiting. */
+  private closeUnpaid(job: { id: string; customer: string }, status: 'expired' | 'cancelled', error: string, told: string): boolean {
+    const changed = this.db.prepare("UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status = 'payment_required'").run(status, error, Date.now(), job.id).changes;
+    clearTimeout(this.timers.get(job.id));
+    this.timers.delete(job.id);
+    if (!changed) return false;
+    this.feedback(job, 'error', told);
+    this.jobEvent(job.id);
+    return true;
   }
 
   /** Runs only for the exact invoice of a job (money rule 1). */
@@ -524,13 +537,7 @@ export class ProviderService {
     if (!job) throw new AppError('NOT_FOUND', `no job ${id}`);
     const reason = `cancelled by the ${by === 'operator' ? 'provider' : 'requester'}`;
     if (job.status === 'payment_required') {
-      const changed = this.db.prepare("UPDATE jobs SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'payment_required'").run(reason, Date.now(), id).changes;
-      if (changed) {
-        clearTimeout(this.timers.get(id));
-        this.timers.delete(id);
-        this.feedback(job, 'error', `${reason} before payment; nothing to pay`);
-        this.jobEvent(id);
-      }
+      this.closeUnpaid(job, 'cancelled', reason, `${reason} before payment; nothing to pay`);
     } else if (job.status === 'queued' || job.status === 'processing') {
       const live = this.live.get(id);
       if (live) {

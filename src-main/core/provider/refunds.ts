@@ -4,6 +4,7 @@ import type { EventBus } from '../events.js';
 import { Kind } from '../nostr/kinds.js';
 import type { RelayPool } from '../nostr/relay-pool.js';
 import { invoiceFromAddress } from '../wallet/lnurl.js';
+import { payFromOperator } from '../wallet/operator-payment.js';
 import type { PaymentBook } from '../wallet/payments.js';
 import type { WalletRegistry } from '../wallet/registry.js';
 
@@ -19,9 +20,9 @@ export class Refunds {
   constructor(
     private readonly db: Db,
     private readonly pool: RelayPool,
-    private readonly wallets: WalletRegistry,
-    private readonly payments: PaymentBook,
-    private readonly events: EventBus,
+    readonly wallets: WalletRegistry,
+    readonly payments: PaymentBook,
+    readonly events: EventBus,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -40,10 +41,7 @@ export class Refunds {
     if (!address) return record({ status: 'owed', sats, detail: `${why}; the requester has no Lightning address (lud16 or lud06) on their profile, so the refund is owed` });
     try {
       const bolt11 = await invoiceFromAddress(address, sats * 1000, `Refund for NIP-90 job ${job.id.slice(0, 12)}`);
-      const hw = this.wallets.operator();
-      const result = await hw.wallet.payInvoice({ bolt11, maxFeeSats: Math.max(1, Math.ceil(sats / 100)), idempotencyKey: `refund:${job.id}` });
-      this.payments.recordOutgoing({ walletId: hw.id, agentId: null, invoice: bolt11, result, memo: `refund of job ${job.id.slice(0, 12)}`, idempotencyKey: `refund:${job.id}`, now: Date.now() });
-      this.events.emit('payment.sent', { owner: 'operator', amountSats: result.amountSats, paymentHash: result.paymentHash });
+      const result = await payFromOperator(this, bolt11, { maxFeeSats: Math.max(1, Math.ceil(sats / 100)), idempotencyKey: `refund:${job.id}`, memo: `refund of job ${job.id.slice(0, 12)}` });
       return record({ status: 'paid', sats, detail: `${why}; refunded to ${address}` }, result.paymentHash);
     } catch (err) {
       const message = toAppError(err).message;
